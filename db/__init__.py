@@ -1,0 +1,1 @@
+"""Persistence: models, engine, migrations and the services that are the only place SQL is written."""

@@ -1,0 +1,120 @@
+"""Typed models. The schema changes only through Alembic migrations in db/migrations/."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, utcnow
+from domain.organisations import PROVINCES, OrgKind, OrgStatus
+from domain.roles import Role
+
+
+def _in(column: str, values: object) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)  # type: ignore[attr-defined]
+    return f"{column} IN ({quoted})"
+
+
+class Organisation(Base):
+    """A unit: a member, a council unit, or the secretariat itself (单位)."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(_in("kind", [k.value for k in OrgKind]), name="kind"),
+        CheckConstraint(_in("province", PROVINCES), name="province"),
+        CheckConstraint(_in("status", [s.value for s in OrgStatus]), name="status"),
+        CheckConstraint("credit_code IS NULL OR length(credit_code) = 18", name="credit_code_length"),
+        CheckConstraint("length(name) > 0 AND length(name_key) > 0", name="name_not_empty"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_organisations_kind_province", "kind", "province"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    province: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(50), default="")
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    contact_person: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=OrgStatus.MEMBER.value)
+    joined_on: Mapped[date | None] = mapped_column(Date)
+    batch: Mapped[str] = mapped_column(String(30), default="")
+    is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """An account (账号). Roles come from this table, never from the login library."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", [r.value for r in Role]), name="role"),
+        CheckConstraint("username = lower(username) AND length(username) >= 3", name="username_form"),
+        CheckConstraint("role <> 'council' OR organisation_id IS NOT NULL", name="council_has_unit"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what to which record, with the values before and after (操作日志). Never updated."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_record", "record_type", "record_id"),
+        CheckConstraint("length(action) > 0", name="action_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    username: Mapped[str] = mapped_column(String(40), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Setting(Base):
+    """A named setting (intake open, current batch, quorum rules …) with its value as JSON."""
+
+    __tablename__ = "settings"
+    __table_args__ = (CheckConstraint("version >= 1", name="version_positive"),)
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))

@@ -1,0 +1,1 @@
+"""Services: keyword-only functions taking `session` (never committing) and, for writes, `actor`."""

@@ -1,0 +1,1 @@
+"""Pure rules of the network: no streamlit, no sqlalchemy, nothing of ours imported."""

@@ -1,0 +1,32 @@
+"""Normalisation of names and identifiers (DESIGN.md: NFKC, no spaces, upper case for codes)."""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# Zero-width characters that survive NFKC and make two equal-looking names differ.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def clean_text(value: str | None) -> str:
+    """Strip outer white space and invisible characters, keep the text as typed otherwise."""
+    if value is None:
+        return ""
+    return value.translate(_INVISIBLE).strip()
+
+
+def name_key(name: str) -> str:
+    """The form of a name used to detect duplicates: NFKC, no white space, case-folded."""
+    folded = unicodedata.normalize("NFKC", clean_text(name))
+    return _SPACES.sub("", folded).casefold()
+
+
+def normalise_identifier(value: str | None) -> str:
+    """Identifiers (credit codes, phone numbers) as stored: NFKC, no spaces or dashes, upper case."""
+    text = unicodedata.normalize("NFKC", clean_text(value))
+    return _SPACES.sub("", text).replace("-", "").upper()
+
+
+def has_control_characters(value: str) -> bool:
+    """True when the text holds control characters (NUL and friends) other than newline and tab."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value)

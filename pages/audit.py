@@ -1,0 +1,7 @@
+"""Audit screen: a placeholder until its own issue lands."""
+
+from ui.auth import require_role
+from ui.layout import under_construction
+
+require_role("audit")
+under_construction("audit")

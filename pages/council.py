@@ -1,0 +1,7 @@
+"""Council screen: a placeholder until its own issue lands."""
+
+from ui.auth import require_role
+from ui.layout import under_construction
+
+require_role("council")
+under_construction("council")

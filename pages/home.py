@@ -1,0 +1,25 @@
+"""Home (首页): a greeting and the to-dos that every screen's provider contributes for this user."""
+
+from datetime import date
+
+import streamlit as st
+
+from db.engine import transaction
+from db.services.todos import collect_todos
+from ui.auth import require_role
+from ui.i18n import enum_label, format_date, t
+from ui.navigation import page
+
+user = require_role("home")
+assert user is not None
+st.title(t("home.title"))
+st.caption(t("home.greeting", name=user.display_name, role=enum_label("role", user.role),
+             today=format_date(date.today())))  # fmt: skip
+with transaction() as session:
+    items = collect_todos(session=session, actor=user.actor())
+st.subheader(t("home.todos"))
+if not items:
+    st.success(t("home.no_todos"), icon=":material/task_alt:")
+for item in items:
+    target = page(item.page)
+    st.page_link(target.file, label=t(item.key, count=item.count, **item.params), icon=target.icon)

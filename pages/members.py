@@ -1,0 +1,62 @@
+"""Member directory (成员单位): search and filter the network's units; viewers never see contact data."""
+
+import pandas as pd
+import streamlit as st
+
+from db.engine import transaction
+from db.services.organisations import list_organisations, may_see_contacts
+from domain.organisations import PROVINCES, OrgKind, OrgStatus
+from ui.auth import require_role
+from ui.i18n import enum_label, format_date, t
+
+PAGE_SIZE = 50
+
+user = require_role("members")
+assert user is not None
+st.title(t("page.members"))
+
+cols = st.columns([3, 2, 2, 2])
+search = cols[0].text_input(t("members.search"), max_chars=50, placeholder=t("members.search_hint"))
+kind = cols[1].selectbox(t("field.kind"), [None, *[k.value for k in OrgKind]],
+                         format_func=lambda v: t("common.all") if v is None else enum_label("org_kind", v))  # fmt: skip
+province = cols[2].selectbox(t("field.province"), [None, *PROVINCES],
+                             format_func=lambda v: t("common.all") if v is None else v)  # fmt: skip
+status = cols[3].selectbox(t("field.status"), [None, *[s.value for s in OrgStatus]],
+                           format_func=lambda v: t("common.all") if v is None else enum_label("org_status", v))  # fmt: skip
+
+page_number = int(st.session_state.get("members_page", 1))
+with transaction() as session:
+    rows, total = list_organisations(session=session, actor=user.actor(), search=search, kind=kind,
+                                     province=province, status=status, limit=PAGE_SIZE,
+                                     offset=(page_number - 1) * PAGE_SIZE)  # fmt: skip
+if total == 0:
+    st.info(t("members.empty"), icon=":material/info:")
+    st.stop()
+pages_total = max(1, -(-total // PAGE_SIZE))
+st.caption(t("members.count", total=total))
+show_contacts = may_see_contacts(user.actor())
+table = pd.DataFrame(
+    {
+        t("field.name"): [r.name + (" ★" if r.is_secretariat else "") for r in rows],
+        t("field.kind"): [enum_label("org_kind", r.kind) for r in rows],
+        t("field.province"): [r.province for r in rows],
+        t("field.city"): [r.city for r in rows],
+        t("field.status"): [enum_label("org_status", r.status) for r in rows],
+        t("field.batch"): [r.batch for r in rows],
+        t("field.joined_on"): [format_date(r.joined_on) for r in rows],
+        **(
+            {
+                t("field.contact_person"): [r.contact_person for r in rows],
+                t("field.phone"): [r.phone for r in rows],
+                t("field.email"): [r.email for r in rows],
+            }
+            if show_contacts
+            else {}
+        ),
+    }
+)
+st.dataframe(table, hide_index=True, width="stretch")
+if pages_total > 1:
+    st.number_input(t("common.page"), min_value=1, max_value=pages_total, step=1, key="members_page")
+if not show_contacts:
+    st.caption(t("members.contacts_hidden"))

@@ -1,0 +1,74 @@
+"""Every text key the code uses exists in both catalogs, so no screen shows a raw key."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from domain.organisations import OrgKind, OrgStatus
+from domain.roles import Role
+from ui.i18n import LANGUAGES, catalog, format_date, t
+from ui.navigation import PAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_DIRS = ("pages", "ui", "db", "domain")
+STATIC_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
+ERROR_KEY = re.compile(r"""(?:Error|Denied|Record|NotFound)\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
+KEY_ARG = re.compile(r"""\bkey=["']([a-z_]+\.[a-z0-9_.]+)["']""")
+FIELD_ARG = re.compile(r"""\bfield=["']([a-z_]+)["']""")
+DEFAULT_KEY = re.compile(r"""key: str = ["']([a-z_]+\.[a-z0-9_.]+)["']""")
+
+
+def _source_files() -> list[Path]:
+    files = [ROOT / "app.py"]
+    for folder in SOURCE_DIRS:
+        files.extend(p for p in (ROOT / folder).rglob("*.py") if "migrations" not in p.parts)
+    return files
+
+
+def used_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in _source_files():
+        text = path.read_text(encoding="utf-8")
+        for pattern in (STATIC_KEY, ERROR_KEY, KEY_ARG, DEFAULT_KEY):
+            keys.update(pattern.findall(text))
+        keys.update(f"field.{name}" for name in FIELD_ARG.findall(text))
+    keys.update(spec.title_key for spec in PAGES)
+    keys.update(f"role.{r.value}" for r in Role)
+    keys.update(f"org_kind.{k.value}" for k in OrgKind)
+    keys.update(f"org_status.{s.value}" for s in OrgStatus)
+    return keys
+
+
+def test_the_scan_finds_the_keys_of_every_layer():
+    keys = used_keys()
+    assert "login.title" in keys and "validation.phone_invalid" in keys and "page.users" in keys
+    assert "field.credit_code" in keys and "todo.secretariat_unit_missing" in keys
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_every_key_used_in_the_code_is_in_the_catalog(lang):
+    missing = sorted(used_keys() - set(catalog(lang)))
+    assert missing == [], f"{lang} catalog lacks {missing}"
+
+
+def test_both_catalogs_have_the_same_keys():
+    assert set(catalog("zh-CN")) ^ set(catalog("en")) == set()
+
+
+def test_placeholders_agree_between_languages():
+    field = re.compile(r"\{(\w+)\}")
+    for key, text in catalog("zh-CN").items():
+        assert set(field.findall(text)) == set(field.findall(catalog("en")[key])), key
+
+
+def test_chinese_is_the_default_language_outside_a_session():
+    assert t("login.submit") == catalog("zh-CN")["login.submit"]
+    assert t("login.submit", lang="en") == catalog("en")["login.submit"]
+
+
+def test_dates_read_the_chinese_way_in_chinese():
+    from datetime import date
+
+    assert format_date(date(2026, 11, 28), lang="zh-CN") == "2026年11月28日"
+    assert format_date(date(2026, 11, 28), lang="en") == "2026-11-28"

@@ -1,0 +1,49 @@
+"""Runtime configuration that is not in the database: the login cookie key and timings."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from db.engine import is_sqlite
+
+MIN_KEY_CHARS = 32
+PLACEHOLDERS = {"replace-me", "some_key", "changeme", "change-me", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """The app must not start with this configuration."""
+
+
+def _sqlite_key_file(database_url: str) -> Path:
+    database = make_url(database_url).database or "data/app.sqlite"
+    return Path(database).resolve().parent / ".cookie_key"
+
+
+def resolve_cookie_key(*, env: Mapping[str, str], secrets_auth: Mapping[str, str], database_url: str) -> str:
+    """The key that signs login cookies: from env or secrets; generated once only for a single SQLite install."""
+    configured = env.get("AUTH_COOKIE_KEY") or secrets_auth.get("cookie_key") or ""
+    if configured:
+        if len(configured) < MIN_KEY_CHARS or configured.strip().lower() in PLACEHOLDERS:
+            raise ConfigError("AUTH_COOKIE_KEY must be at least 32 random characters (not a placeholder)")
+        return configured
+    if not is_sqlite(database_url):
+        raise ConfigError("AUTH_COOKIE_KEY (or [auth] cookie_key in secrets.toml) is required on PostgreSQL")
+    key_file = _sqlite_key_file(database_url)
+    if key_file.exists():
+        key = key_file.read_text(encoding="ascii").strip()
+        if len(key) >= MIN_KEY_CHARS:
+            return key
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def cookie_expiry_days() -> float:
+    """How long a login cookie lives (days); logout and idle timeout end it sooner."""
+    return float(os.environ.get("AUTH_COOKIE_DAYS", "7"))

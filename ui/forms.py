@@ -1,0 +1,31 @@
+"""Form helpers: field errors shown beside the field, input kept on screen."""
+
+import streamlit as st
+
+from domain.errors import DomainError
+from ui.i18n import t
+
+
+def error_text(exc: DomainError) -> str:
+    """The translated message of a refusal, naming the field when there is one."""
+    message = t(exc.key, **exc.params)
+    if exc.field:
+        return f"{t('field.' + exc.field)}：{message}"
+    return message
+
+
+def remember_error(form: str, exc: DomainError) -> None:
+    """Keep a refusal for the next run so it is shown beside its field."""
+    st.session_state[f"_errors_{form}"] = {exc.field or "_form": t(exc.key, **exc.params)}
+
+
+def clear_errors(form: str) -> None:
+    """Forget the refusals of a form (after a successful save)."""
+    st.session_state.pop(f"_errors_{form}", None)
+
+
+def field_error(form: str, field: str) -> None:
+    """Show the refusal for one field under it, if any."""
+    message = st.session_state.get(f"_errors_{form}", {}).get(field)
+    if message:
+        st.error(message, icon=":material/error:")
