@@ -8,7 +8,7 @@ from db.engine import transaction
 from db.services.todos import collect_todos
 from ui.auth import require_role
 from ui.i18n import enum_label, format_date, t
-from ui.navigation import page
+from ui.layout import link_to
 
 user = require_role("home")
 assert user is not None
@@ -21,5 +21,4 @@ st.subheader(t("home.todos"))
 if not items:
     st.success(t("home.no_todos"), icon=":material/task_alt:")
 for item in items:
-    target = page(item.page)
-    st.page_link(target.file, label=t(item.key, count=item.count, **item.params), icon=target.icon)
+    link_to(item.page, t(item.key, count=item.count, **item.params))

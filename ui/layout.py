@@ -46,3 +46,16 @@ def under_construction(page_key: str) -> None:
     """The placeholder of a screen whose issue has not landed yet."""
     st.title(t(f"page.{page_key}"))
     st.info(t("layout.under_construction"), icon=":material/construction:")
+
+
+def link_to(page_key: str, label: str) -> None:
+    """A link to a registered page; outside the router (AppTest runs a page alone) it is plain text."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    from ui.navigation import page
+
+    target = page(page_key)
+    try:
+        st.page_link(target.file, label=label, icon=target.icon)
+    except StreamlitPageNotFoundError:
+        st.markdown(f"- {label}")

@@ -1,0 +1,105 @@
+"""Every registered page, run with Streamlit's AppTest for every role and for an anonymous visitor."""
+
+import os
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from db.engine import get_engine, make_engine, transaction
+from db.migrate import upgrade_to_head
+from db.services import organisations, users
+from domain.organisations import OrganisationInput
+from domain.roles import ANONYMOUS, Role
+from ui.auth import ROUTED_FLAG, USER_KEY
+from ui.i18n import t
+from ui.navigation import PAGES, may_open
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROLES = [Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER, None]
+
+
+@pytest.fixture(scope="module")
+def app_users(tmp_path_factory):
+    """A migrated SQLite database with one user per role, used as the app's DATABASE_URL."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('apptest') / 'app.sqlite'}"
+    old = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    get_engine.cache_clear()
+    upgrade_to_head(make_engine(url))
+    infos = {}
+    with transaction(write=True) as session:
+        token = users.issue_setup_token(session=session)
+        users.create_first_admin(session=session, actor=ANONYMOUS, token=token, username="admin1",
+                                 display_name="管理员", password="password 123", password_repeat="password 123")  # fmt: skip
+        admin = users.get_active_user(session=session, username="admin1").actor()
+        unit = organisations.create_organisation(
+            session=session, actor=admin, today=date(2026, 11, 28),
+            data=OrganisationInput(name="成都市绿色环保志愿者协会", kind="social", province="四川", city="成都",
+                                   credit_code="91110000802100433B", contact_person="李娜", phone="13800138000"),
+        )  # fmt: skip
+        for role in (Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER):
+            users.create_user(session=session, actor=admin, username=f"{role.value}1", display_name=role.value,
+                              password="password 123", role=role,
+                              organisation_id=unit if role is Role.COUNCIL else None)  # fmt: skip
+        for role in Role:
+            infos[role] = users.get_active_user(session=session, username=f"{role.value}1")
+    yield infos
+    get_engine.cache_clear()
+    if old is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = old
+
+
+def run_page(file: str, user) -> AppTest:
+    at = AppTest.from_file(os.path.join(ROOT, file), default_timeout=30)
+    at.session_state[ROUTED_FLAG] = True
+    if user is not None:
+        at.session_state[USER_KEY] = user
+    return at.run()
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.key)
+def test_each_page_opens_for_its_roles_and_refuses_the_others(app_users, spec, role):
+    at = run_page(spec.file, app_users.get(role) if role else None)
+    assert not at.exception, [e.message for e in at.exception]
+    titles = [e.value for e in at.title]
+    if may_open(spec, role):
+        assert titles and titles[0] == t(spec.title_key) or spec.key == "home" and titles[0] == t("home.title")
+        assert t("error.forbidden") not in [e.value for e in at.error]
+    else:
+        assert titles == [], f"{spec.key} rendered for {role}"
+        refusals = [e.value for e in at.error] + [w.value for w in at.warning]
+        assert refusals == [t("error.forbidden")] if role else refusals == [t("auth.login_required")]
+
+
+def test_viewers_see_the_directory_without_contact_columns(app_users):
+    viewer = run_page("pages/members.py", app_users[Role.VIEWER])
+    staff = run_page("pages/members.py", app_users[Role.SECRETARIAT])
+    viewer_columns = list(viewer.dataframe[0].value.columns)
+    staff_columns = list(staff.dataframe[0].value.columns)
+    assert t("field.phone") in staff_columns and t("field.contact_person") in staff_columns
+    assert t("field.phone") not in viewer_columns and t("field.contact_person") not in viewer_columns
+    assert "13800138000" not in viewer.dataframe[0].value.to_string()
+    assert "成都市绿色环保志愿者协会" in viewer.dataframe[0].value.to_string()
+
+
+def test_a_filter_with_no_match_says_what_to_do_next(app_users):
+    at = run_page("pages/members.py", app_users[Role.ADMIN])
+    at.text_input[0].input("不存在的单位").run()
+    assert [i.value for i in at.info] == [t("members.empty")]
+
+
+def test_the_public_form_says_politely_that_intake_is_closed(app_users):
+    at = run_page("pages/apply.py", None)
+    assert [i.value for i in at.info] == [t("apply.closed")]
+
+
+def test_the_home_page_lists_the_staff_to_dos(app_users):
+    admin = run_page("pages/home.py", app_users[Role.ADMIN])
+    viewer = run_page("pages/home.py", app_users[Role.VIEWER])
+    assert not admin.exception and not viewer.exception
+    assert any(t("todo.secretariat_unit_missing", count=1) in m.value for m in admin.markdown)
+    assert [s.value for s in viewer.success] == [t("home.no_todos")]

@@ -1,0 +1,81 @@
+"""The PAGES table and the write-service registry, checked without a browser."""
+
+from pathlib import Path
+
+import pytest
+
+from db.services.access import WRITE_SERVICES, may_call, requires
+from domain.errors import PermissionDenied
+from domain.roles import ANONYMOUS, Actor, Role
+from ui.navigation import PAGES, may_open, menu_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def keys(role):
+    return [p.key for p in menu_for(role)]
+
+
+def test_every_registered_page_has_a_file_that_calls_the_guard_for_itself():
+    for spec in PAGES:
+        source = (ROOT / spec.file).read_text(encoding="utf-8")
+        assert f'require_role("{spec.key}")' in source, spec.file
+
+
+def test_every_file_in_pages_is_registered():
+    registered = {spec.file for spec in PAGES}
+    on_disk = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert on_disk == registered
+
+
+def test_the_stable_paths_of_the_foundation_exist():
+    paths = {spec.url_path for spec in PAGES}
+    assert paths == {"", "overview", "applications", "members", "council", "calendar", "nominations", "users",
+                     "audit", "settings", "account", "apply"}  # fmt: skip
+
+
+def test_each_role_sees_its_own_menu():
+    assert keys(Role.ADMIN) == ["home", "overview", "applications", "members", "council", "calendar",
+                                "nominations", "users", "audit", "settings", "account"]  # fmt: skip
+    assert keys(Role.SECRETARIAT) == ["home", "overview", "applications", "members", "council", "calendar",
+                                      "nominations", "audit", "settings", "account"]  # fmt: skip
+    assert keys(Role.COUNCIL) == ["home", "overview", "applications", "members", "council", "calendar",
+                                  "nominations", "account"]  # fmt: skip
+    assert keys(Role.VIEWER) == ["home", "overview", "members", "council", "calendar", "account"]
+    assert keys(None) == []
+
+
+@pytest.mark.parametrize("role", [Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER, None])
+def test_only_the_admin_may_open_accounts(role):
+    users_page = next(p for p in PAGES if p.key == "users")
+    assert not may_open(users_page, role)
+    assert may_open(users_page, Role.ADMIN)
+
+
+def test_the_public_form_is_open_to_anonymous_visitors_only_by_link():
+    apply_page = next(p for p in PAGES if p.key == "apply")
+    assert may_open(apply_page, None) and "apply" not in keys(Role.ADMIN)
+
+
+def test_a_registered_write_refuses_roles_it_does_not_list():
+    @requires(Role.SECRETARIAT)
+    def write_something(*, actor: Actor) -> str:
+        return "written"
+
+    spec = WRITE_SERVICES[f"{write_something.__module__}.{write_something.__qualname__}"]
+    assert write_something(actor=Actor(1, "s", Role.SECRETARIAT)) == "written"
+    for role in (Role.ADMIN, Role.COUNCIL, Role.VIEWER):
+        with pytest.raises(PermissionDenied):
+            write_something(actor=Actor(1, "x", role))
+    with pytest.raises(PermissionDenied):
+        write_something(actor=ANONYMOUS)
+    assert may_call(spec, Role.SECRETARIAT) and not may_call(spec, None)
+
+
+def test_a_write_called_without_an_actor_is_a_programming_error():
+    @requires(Role.ADMIN)
+    def write_without_actor(*, actor: Actor) -> None:
+        return None
+
+    with pytest.raises(TypeError):
+        write_without_actor()  # type: ignore[call-arg]
