@@ -32,40 +32,47 @@ def _start() -> bool:
     return True
 
 
+def main() -> None:
+    """One run: route, gate, frame, then the page itself."""
+    _start()
+    language_switch()
+    pages = st_pages()
+    current = st.navigation(list(pages.values()), position="hidden")
+    spec = next(
+        (PAGES_BY_KEY[key] for key, p in pages.items() if p.url_path == current.url_path),
+        PAGES_BY_KEY["home"],
+    )
+    with transaction() as session:
+        user_count = users.count_users(session=session)
+        demo = settings.is_demo_database(session=session)
+    if demo:
+        demo_banner()
+
+    if not spec.public:
+        if user_count == 0:
+            render_first_run()
+            st.stop()
+        if st.session_state.get("_setup_done"):
+            st.success(t("setup.done"))
+        user = login_gate()
+        if user is None:
+            st.stop()
+        st.session_state.pop("_setup_done", None)
+        sidebar_menu(user, pages)
+
+    st.session_state[ROUTED_FLAG] = True
+    try:
+        current.run()
+    except DomainError as exc:
+        st.error(error_text(exc))
+    finally:
+        st.session_state.pop(ROUTED_FLAG, None)
+
+
 st.set_page_config(page_title=t("app.title"), page_icon=":material/eco:", layout="wide")
-_start()
-language_switch()
-pages = st_pages()
-current = st.navigation(list(pages.values()), position="hidden")
-spec = next(
-    (PAGES_BY_KEY[key] for key, p in pages.items() if p.url_path == current.url_path), PAGES_BY_KEY["home"]
-)
-
-with transaction() as session:
-    user_count = users.count_users(session=session)
-    demo = settings.is_demo_database(session=session)
-if demo:
-    demo_banner()
-
-if not spec.public:
-    if user_count == 0:
-        render_first_run()
-        st.stop()
-    if st.session_state.pop("_setup_done", False):
-        st.success(t("setup.done"))
-    user = login_gate()
-    if user is None:
-        st.stop()
-    sidebar_menu(user, pages)
-
-st.session_state[ROUTED_FLAG] = True
 try:
-    current.run()
-except DomainError as exc:
-    st.error(error_text(exc))
+    main()
 except Exception:
-    # The details go to the server log only; the browser gets a plain sentence.
-    log.exception("page %s failed", spec.key)
+    # Details (SQL, connection strings, tracebacks) go to the server log only; the browser gets a sentence.
+    log.exception("request failed")
     st.error(t("error.unexpected"))
-finally:
-    st.session_state.pop(ROUTED_FLAG, None)

@@ -33,10 +33,38 @@ NATIONAL = "全国"
 # The 31 provincial-level regions of the mainland, in the official order, plus 全国 for national bodies.
 PROVINCES: tuple[str, ...] = (
     NATIONAL,
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
-    "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
-    "陕西", "甘肃", "青海", "宁夏", "新疆",
-)  # fmt: skip
+    "北京",
+    "天津",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "上海",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+)
 
 # Kinds that often have no credit code of their own (a university's volunteer team shares its university's).
 CREDIT_CODE_OPTIONAL_KINDS = frozenset({OrgKind.VOLUNTEER_TEAM, OrgKind.OTHER})
@@ -123,9 +151,7 @@ def validate_organisation(data: OrganisationInput, *, today: date) -> Organisati
         raise ValidationError("validation.choice", field="province")
     if data.status not in {s.value for s in OrgStatus}:
         raise ValidationError("validation.choice", field="status")
-    credit_code = validate_credit_code(
-        data.credit_code, required=OrgKind(data.kind) not in CREDIT_CODE_OPTIONAL_KINDS
-    )
+    credit_code = validate_credit_code(data.credit_code, required=OrgKind(data.kind) not in CREDIT_CODE_OPTIONAL_KINDS)
     phone = validate_phone(data.phone)
     if cleaned["email"] and not _EMAIL.match(cleaned["email"]):
         raise ValidationError("validation.email_invalid", field="email")
@@ -133,4 +159,16 @@ def validate_organisation(data: OrganisationInput, *, today: date) -> Organisati
         raise ValidationError("validation.website_invalid", field="website")
     if data.joined_on is not None and data.joined_on > today:
         raise ValidationError("validation.date_in_future", field="joined_on")
-    return replace(data, credit_code=credit_code, phone=phone, **cleaned)
+    return replace(
+        data,
+        credit_code=credit_code,
+        phone=phone,
+        name=cleaned["name"],
+        city=cleaned["city"],
+        contact_person=cleaned["contact_person"],
+        email=cleaned["email"],
+        address=cleaned["address"],
+        website=cleaned["website"],
+        description=cleaned["description"],
+        batch=cleaned["batch"],
+    )

@@ -13,8 +13,14 @@ from ui.layout import link_to
 user = require_role("home")
 assert user is not None
 st.title(t("home.title"))
-st.caption(t("home.greeting", name=user.display_name, role=enum_label("role", user.role),
-             today=format_date(date.today())))  # fmt: skip
+st.caption(
+    t(
+        "home.greeting",
+        name=user.display_name,
+        role=enum_label("role", user.role),
+        today=format_date(date.today()),
+    )
+)
 with transaction() as session:
     items = collect_todos(session=session, actor=user.actor())
 st.subheader(t("home.todos"))

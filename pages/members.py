@@ -17,18 +17,32 @@ st.title(t("page.members"))
 
 cols = st.columns([3, 2, 2, 2])
 search = cols[0].text_input(t("members.search"), max_chars=50, placeholder=t("members.search_hint"))
-kind = cols[1].selectbox(t("field.kind"), [None, *[k.value for k in OrgKind]],
-                         format_func=lambda v: t("common.all") if v is None else enum_label("org_kind", v))  # fmt: skip
-province = cols[2].selectbox(t("field.province"), [None, *PROVINCES],
-                             format_func=lambda v: t("common.all") if v is None else v)  # fmt: skip
-status = cols[3].selectbox(t("field.status"), [None, *[s.value for s in OrgStatus]],
-                           format_func=lambda v: t("common.all") if v is None else enum_label("org_status", v))  # fmt: skip
+kind = cols[1].selectbox(
+    t("field.kind"),
+    [None, *[k.value for k in OrgKind]],
+    format_func=lambda v: t("common.all") if v is None else enum_label("org_kind", v),
+)
+province = cols[2].selectbox(
+    t("field.province"), [None, *PROVINCES], format_func=lambda v: t("common.all") if v is None else v
+)
+status = cols[3].selectbox(
+    t("field.status"),
+    [None, *[s.value for s in OrgStatus]],
+    format_func=lambda v: t("common.all") if v is None else enum_label("org_status", v),
+)
 
 page_number = int(st.session_state.get("members_page", 1))
 with transaction() as session:
-    rows, total = list_organisations(session=session, actor=user.actor(), search=search, kind=kind,
-                                     province=province, status=status, limit=PAGE_SIZE,
-                                     offset=(page_number - 1) * PAGE_SIZE)  # fmt: skip
+    rows, total = list_organisations(
+        session=session,
+        actor=user.actor(),
+        search=search,
+        kind=kind,
+        province=province,
+        status=status,
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
 if total == 0:
     st.info(t("members.empty"), icon=":material/info:")
     st.stop()

@@ -46,7 +46,8 @@ def create_pg_database() -> str:
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     params = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
-    return f"postgresql+psycopg://{params.get('user', 'postgres')}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{name}"
+    user, host, port = params.get("user", "postgres"), params.get("host", "127.0.0.1"), params.get("port", 5432)
+    return f"postgresql+psycopg://{user}@{host}:{port}/{name}"
 
 
 def drop_pg_database(url: str) -> None:
@@ -108,10 +109,15 @@ TODAY = date(2026, 11, 28)
 def org_input(name: str = "杭州市环保志愿者协会", **overrides: object) -> OrganisationInput:
     """A valid organisation as typed by the secretariat; override fields to make it bad."""
     values: dict[str, object] = {
-        "name": name, "kind": "social", "province": "浙江", "city": "杭州",
-        "credit_code": "91110000802100433B", "contact_person": "王芳", "phone": "13800138000",
+        "name": name,
+        "kind": "social",
+        "province": "浙江",
+        "city": "杭州",
+        "credit_code": "91110000802100433B",
+        "contact_person": "王芳",
+        "phone": "13800138000",
         "email": "contact@example.org",
-    }  # fmt: skip
+    }
     values.update(overrides)
     return OrganisationInput(**values)  # type: ignore[arg-type]
 
@@ -122,9 +128,14 @@ def admin(session: Session) -> Actor:
     token = users.issue_setup_token(session=session)
     assert token
     user_id = users.create_first_admin(
-        session=session, actor=ANONYMOUS, token=token, username="root", display_name="管理员",
-        password="first admin pass", password_repeat="first admin pass",
-    )  # fmt: skip
+        session=session,
+        actor=ANONYMOUS,
+        token=token,
+        username="root",
+        display_name="管理员",
+        password="first admin pass",
+        password_repeat="first admin pass",
+    )
     return Actor(user_id=user_id, username="root", role=Role.ADMIN)
 
 
@@ -138,12 +149,21 @@ def make_actor(session: Session, admin: Actor):  # type: ignore[no-untyped-def]
         org_id = None
         if role is Role.COUNCIL:
             org_id = organisations.create_organisation(
-                session=session, actor=admin, today=TODAY,
+                session=session,
+                actor=admin,
+                today=TODAY,
                 data=org_input(f"理事单位{n}", kind="volunteer_team", credit_code=""),
-            )  # fmt: skip
+            )
         username = f"{role.value}{n}"
-        user_id = users.create_user(session=session, actor=admin, username=username, display_name=f"用户{n}",
-                                    password="password 123", role=role, organisation_id=org_id)  # fmt: skip
+        user_id = users.create_user(
+            session=session,
+            actor=admin,
+            username=username,
+            display_name=f"用户{n}",
+            password="password 123",
+            role=role,
+            organisation_id=org_id,
+        )
         return Actor(user_id=user_id, username=username, role=role, organisation_id=org_id)
 
     return make

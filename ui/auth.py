@@ -79,13 +79,17 @@ def login_gate() -> UserInfo | None:
         key = cookie_key()
     except ConfigError as exc:
         st.error(t("error.config"))
-        print(f"configuration error: {exc}", flush=True)  # noqa: T201 (the server log is the place)
+        print(f"configuration error: {exc}", flush=True)
         st.stop()
     credentials: dict[str, Any] = {"usernames": {}}
     authenticator = stauth.Authenticate(
-        credentials, cookie_name=COOKIE_NAME, cookie_key=key, cookie_expiry_days=cookie_expiry_days(),
-        auto_hash=False, login_sleep_time=0,
-    )  # fmt: skip
+        credentials,
+        cookie_name=COOKIE_NAME,
+        cookie_key=key,
+        cookie_expiry_days=cookie_expiry_days(),
+        auto_hash=False,
+        login_sleep_time=0,
+    )
     model = authenticator.authentication_controller.authentication_model
 
     def check_credentials(username: str, password: str) -> bool:
@@ -116,9 +120,11 @@ def login_gate() -> UserInfo | None:
             st.session_state["logout"] = True
 
     fields = {
-        "Form name": t("login.title"), "Username": t("login.username"), "Password": t("login.password"),
+        "Form name": t("login.title"),
+        "Username": t("login.username"),
+        "Password": t("login.password"),
         "Login": t("login.submit"),
-    }  # fmt: skip
+    }
     header = st.empty()
     if not st.session_state.get("authentication_status"):
         header.title(t("app.title"))

@@ -19,9 +19,12 @@ def language_switch() -> None:
     st.session_state.setdefault("lang", DEFAULT_LANGUAGE)
     st.session_state[LANG_WIDGET] = st.session_state["lang"]
     st.sidebar.selectbox(
-        t("layout.language"), options=list(LANGUAGES), format_func=LANGUAGES.__getitem__,
-        key=LANG_WIDGET, on_change=_on_language_change,
-    )  # fmt: skip
+        t("layout.language"),
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.__getitem__,
+        key=LANG_WIDGET,
+        on_change=_on_language_change,
+    )
 
 
 def demo_banner() -> None:

@@ -32,9 +32,14 @@ def render_first_run() -> None:
         try:
             with transaction(write=True) as session:
                 users.create_first_admin(
-                    session=session, actor=ANONYMOUS, token=token, username=username,
-                    display_name=display_name, password=password, password_repeat=repeat,
-                )  # fmt: skip
+                    session=session,
+                    actor=ANONYMOUS,
+                    token=token,
+                    username=username,
+                    display_name=display_name,
+                    password=password,
+                    password_repeat=repeat,
+                )
         except DomainError as exc:
             remember_error(FORM, exc)
         else:

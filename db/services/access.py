@@ -54,4 +54,5 @@ def may_call(spec: ServiceSpec, role: Role | None) -> bool:
 
 def service_spec(fn: Any) -> ServiceSpec:
     """The registration of a decorated service function."""
-    return fn.__dict__["service_spec"]  # type: ignore[no-any-return]
+    spec: ServiceSpec = fn.__dict__["service_spec"]
+    return spec

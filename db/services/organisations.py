@@ -79,16 +79,27 @@ def create_organisation(*, session: Session, actor: Actor, data: OrganisationInp
             org_id = session.execute(insert(Organisation).values(**values).returning(Organisation.id)).scalar_one()
     except IntegrityError as exc:  # a concurrent insert won the race for the same name or code
         raise ValidationError("validation.duplicate_name", field="name") from exc
-    audit.record(session=session, actor=actor, action="organisation.create", record_type="organisation",
-                 record_id=org_id, after=values)  # fmt: skip
+    audit.record(
+        session=session,
+        actor=actor,
+        action="organisation.create",
+        record_type="organisation",
+        record_id=org_id,
+        after=values,
+    )
     return int(org_id)
 
 
 @requires(Role.ADMIN, Role.SECRETARIAT)
 def update_organisation(
-    *, session: Session, actor: Actor, organisation_id: int, expected_version: int, data: OrganisationInput,
+    *,
+    session: Session,
+    actor: Actor,
+    organisation_id: int,
+    expected_version: int,
+    data: OrganisationInput,
     today: date,
-) -> int:  # fmt: skip
+) -> int:
     """Save an edit made on the version the user saw; a stale edit raises StaleRecord. Returns the new version."""
     before_row = session.execute(select(Organisation).where(Organisation.id == organisation_id)).scalar_one_or_none()
     if before_row is None:
@@ -107,15 +118,29 @@ def update_organisation(
         raise StaleRecord()
     changed_before = {k: v for k, v in before.items() if v != values[k]}
     changed_after = {k: values[k] for k in changed_before}
-    audit.record(session=session, actor=actor, action="organisation.update", record_type="organisation",
-                 record_id=organisation_id, before=changed_before, after=changed_after)  # fmt: skip
+    audit.record(
+        session=session,
+        actor=actor,
+        action="organisation.update",
+        record_type="organisation",
+        record_id=organisation_id,
+        before=changed_before,
+        after=changed_after,
+    )
     return expected_version + 1
 
 
 def list_organisations(
-    *, session: Session, actor: Actor, search: str = "", kind: str | None = None, province: str | None = None,
-    status: str | None = None, limit: int = 50, offset: int = 0,
-) -> tuple[list[OrganisationRow], int]:  # fmt: skip
+    *,
+    session: Session,
+    actor: Actor,
+    search: str = "",
+    kind: str | None = None,
+    province: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[OrganisationRow], int]:
     """One page of the directory and the total count; viewers never receive contact data."""
     show_contacts = may_see_contacts(actor)
     filters = []
@@ -133,15 +158,24 @@ def list_organisations(
     contact_cols = [getattr(Organisation, c) for c in CONTACT_FIELDS] if show_contacts else []
     rows = session.execute(
         select(
-            Organisation.id, Organisation.name, Organisation.kind, Organisation.province, Organisation.city,
-            Organisation.status, Organisation.joined_on, Organisation.batch, Organisation.is_secretariat,
-            Organisation.credit_code, *contact_cols, Organisation.version,
+            Organisation.id,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.province,
+            Organisation.city,
+            Organisation.status,
+            Organisation.joined_on,
+            Organisation.batch,
+            Organisation.is_secretariat,
+            Organisation.credit_code,
+            *contact_cols,
+            Organisation.version,
         )
         .where(*filters)
         .order_by(Organisation.is_secretariat.desc(), Organisation.province, Organisation.name_key)
         .limit(limit)
         .offset(offset)
-    ).all()  # fmt: skip
+    ).all()
     result = []
     for row in rows:
         values = list(row)
@@ -161,8 +195,10 @@ def count_by_kind(*, session: Session) -> dict[str, int]:
 
 def organisation_choices(*, session: Session) -> list[tuple[int, str]]:
     """(id, name) of every organisation, for select boxes."""
-    return [(int(i), n) for i, n in session.execute(select(Organisation.id, Organisation.name)
-                                                     .order_by(Organisation.name_key)).all()]  # fmt: skip
+    return [
+        (int(i), n)
+        for i, n in session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name_key)).all()
+    ]
 
 
 @todo_provider

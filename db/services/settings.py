@@ -18,7 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "current_batch": "首批",
 }
 DEMO_FLAG = "demo_database"
-SETUP_TOKEN_HASH = "setup_token_sha256"
+SETUP_TOKEN_HASH = "setup_token_sha256"  # noqa: S105 (the name of a setting, not a secret)
 
 
 def get_setting(*, session: Session, key: str) -> Any:
@@ -54,9 +54,14 @@ def put_setting(*, session: Session, actor: Actor, key: str, value: Any, expecte
         before = {"value": current.value}
     shown = value if key != SETUP_TOKEN_HASH else "***"
     audit.record(
-        session=session, actor=actor, action="setting.set", record_type="setting", record_id=key,
-        before=before if key != SETUP_TOKEN_HASH else None, after={"value": shown},
-    )  # fmt: skip
+        session=session,
+        actor=actor,
+        action="setting.set",
+        record_type="setting",
+        record_id=key,
+        before=before if key != SETUP_TOKEN_HASH else None,
+        after={"value": shown},
+    )
     return new_version
 
 

@@ -6,9 +6,10 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import bcrypt
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,8 +39,7 @@ class UserInfo:
     is_active: bool
 
     def actor(self) -> Actor:
-        return Actor(user_id=self.id, username=self.username, role=self.role,
-                     organisation_id=self.organisation_id)  # fmt: skip
+        return Actor(user_id=self.id, username=self.username, role=self.role, organisation_id=self.organisation_id)
 
 
 def _rounds() -> int:
@@ -68,19 +68,28 @@ def _password_matches(password: str, password_hash: str | None) -> bool:
     return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
 
 
-def _user_info_query():  # type: ignore[no-untyped-def]
+def _user_info_query() -> Select[int, str, str, str, int | None, str, bool]:
     return select(
-        User.id, User.username, User.display_name, User.role, User.organisation_id,
-        Organisation.name.label("organisation_name"), User.is_active,
-    ).outerjoin(Organisation, Organisation.id == User.organisation_id)  # fmt: skip
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.organisation_id,
+        Organisation.name.label("organisation_name"),
+        User.is_active,
+    ).outerjoin(Organisation, Organisation.id == User.organisation_id)
 
 
-def _to_info(row: object) -> UserInfo:
+def _to_info(row: Any) -> UserInfo:
     return UserInfo(
-        id=row.id, username=row.username, display_name=row.display_name, role=Role(row.role),  # type: ignore[attr-defined]
-        organisation_id=row.organisation_id, organisation_name=row.organisation_name,  # type: ignore[attr-defined]
-        is_active=bool(row.is_active),  # type: ignore[attr-defined]
-    )  # fmt: skip
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation_name,
+        is_active=bool(row.is_active),
+    )
 
 
 def count_users(*, session: Session) -> int:
@@ -99,9 +108,7 @@ def get_active_user(*, session: Session, username: str) -> UserInfo | None:
 def authenticate(*, session: Session, username: str, password: str) -> UserInfo | None:
     """The user if the username and password match an active account, else None (same time either way)."""
     key = username.strip().lower()
-    row = session.execute(
-        select(User.password_hash).where(User.username == key, User.is_active.is_(True))
-    ).first()
+    row = session.execute(select(User.password_hash).where(User.username == key, User.is_active.is_(True))).first()
     if not _password_matches(password, row.password_hash if row else None):
         return None
     return get_active_user(session=session, username=key)
@@ -117,8 +124,13 @@ def issue_setup_token(*, session: Session) -> str | None:
         return None
     token = secrets.token_urlsafe(24)
     version = int(session.scalar(select(Setting.version).where(Setting.key == SETUP_TOKEN_HASH)) or 0)
-    put_setting(session=session, actor=SYSTEM, key=SETUP_TOKEN_HASH, value=_token_digest(token),
-                expected_version=version)  # fmt: skip
+    put_setting(
+        session=session,
+        actor=SYSTEM,
+        key=SETUP_TOKEN_HASH,
+        value=_token_digest(token),
+        expected_version=version,
+    )
     return token
 
 
@@ -134,9 +146,15 @@ def _check_display_name(display_name: str) -> str:
 
 
 def _insert_user(
-    *, session: Session, actor: Actor, username: str, display_name: str, password: str, role: Role,
+    *,
+    session: Session,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    role: Role,
     organisation_id: int | None,
-) -> int:  # fmt: skip
+) -> int:
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationError("validation.username_taken", field="username")
     if role is Role.COUNCIL and organisation_id is None:
@@ -147,26 +165,47 @@ def _insert_user(
         with session.begin_nested():
             user_id = session.execute(
                 insert(User)
-                .values(username=username, display_name=display_name, password_hash=hash_password(password),
-                        role=role.value, organisation_id=organisation_id, is_active=True)
+                .values(
+                    username=username,
+                    display_name=display_name,
+                    password_hash=hash_password(password),
+                    role=role.value,
+                    organisation_id=organisation_id,
+                    is_active=True,
+                )
                 .returning(User.id)
-            ).scalar_one()  # fmt: skip
+            ).scalar_one()
     except IntegrityError as exc:  # a concurrent insert of the same username
         raise ValidationError("validation.username_taken", field="username") from exc
     who = actor if actor.user_id is not None else Actor(user_id=user_id, username=username, role=role)
     audit.record(
-        session=session, actor=who, action="user.create", record_type="user", record_id=user_id,
-        after={"username": username, "display_name": display_name, "role": role.value,
-               "organisation_id": organisation_id, "is_active": True},
-    )  # fmt: skip
+        session=session,
+        actor=who,
+        action="user.create",
+        record_type="user",
+        record_id=user_id,
+        after={
+            "username": username,
+            "display_name": display_name,
+            "role": role.value,
+            "organisation_id": organisation_id,
+            "is_active": True,
+        },
+    )
     return int(user_id)
 
 
 @requires(public=True)
 def create_first_admin(
-    *, session: Session, actor: Actor, token: str, username: str, display_name: str, password: str,
+    *,
+    session: Session,
+    actor: Actor,
+    token: str,
+    username: str,
+    display_name: str,
+    password: str,
     password_repeat: str,
-) -> int:  # fmt: skip
+) -> int:
     """Create the first administrator on an empty database, given the setup token from the server log."""
     del actor  # anonymous by nature: the token is the credential
     stored = get_setting(session=session, key=SETUP_TOKEN_HASH)
@@ -177,22 +216,41 @@ def create_first_admin(
     name = check_username(username)
     shown = _check_display_name(display_name)
     check_password(password, password_repeat)
-    user_id = _insert_user(session=session, actor=ANONYMOUS, username=name, display_name=shown,
-                           password=password, role=Role.ADMIN, organisation_id=None)  # fmt: skip
+    user_id = _insert_user(
+        session=session,
+        actor=ANONYMOUS,
+        username=name,
+        display_name=shown,
+        password=password,
+        role=Role.ADMIN,
+        organisation_id=None,
+    )
     session.execute(delete(Setting).where(Setting.key == SETUP_TOKEN_HASH))
     return user_id
 
 
 @requires(Role.ADMIN)
 def create_user(
-    *, session: Session, actor: Actor, username: str, display_name: str, password: str, role: Role | str,
+    *,
+    session: Session,
+    actor: Actor,
+    username: str,
+    display_name: str,
+    password: str,
+    role: Role | str,
     organisation_id: int | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Create an account with a role (and, for council users, their unit)."""
     try:
         role = Role(role)
     except ValueError as exc:
         raise ValidationError("validation.choice", field="role") from exc
-    return _insert_user(session=session, actor=actor, username=check_username(username),
-                        display_name=_check_display_name(display_name), password=check_password(password),
-                        role=role, organisation_id=organisation_id)  # fmt: skip
+    return _insert_user(
+        session=session,
+        actor=actor,
+        username=check_username(username),
+        display_name=_check_display_name(display_name),
+        password=check_password(password),
+        role=role,
+        organisation_id=organisation_id,
+    )

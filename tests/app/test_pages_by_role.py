@@ -30,18 +30,40 @@ def app_users(tmp_path_factory):
     infos = {}
     with transaction(write=True) as session:
         token = users.issue_setup_token(session=session)
-        users.create_first_admin(session=session, actor=ANONYMOUS, token=token, username="admin1",
-                                 display_name="管理员", password="password 123", password_repeat="password 123")  # fmt: skip
+        users.create_first_admin(
+            session=session,
+            actor=ANONYMOUS,
+            token=token,
+            username="admin1",
+            display_name="管理员",
+            password="password 123",
+            password_repeat="password 123",
+        )
         admin = users.get_active_user(session=session, username="admin1").actor()
         unit = organisations.create_organisation(
-            session=session, actor=admin, today=date(2026, 11, 28),
-            data=OrganisationInput(name="成都市绿色环保志愿者协会", kind="social", province="四川", city="成都",
-                                   credit_code="91110000802100433B", contact_person="李娜", phone="13800138000"),
-        )  # fmt: skip
+            session=session,
+            actor=admin,
+            today=date(2026, 11, 28),
+            data=OrganisationInput(
+                name="成都市绿色环保志愿者协会",
+                kind="social",
+                province="四川",
+                city="成都",
+                credit_code="91110000802100433B",
+                contact_person="李娜",
+                phone="13800138000",
+            ),
+        )
         for role in (Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER):
-            users.create_user(session=session, actor=admin, username=f"{role.value}1", display_name=role.value,
-                              password="password 123", role=role,
-                              organisation_id=unit if role is Role.COUNCIL else None)  # fmt: skip
+            users.create_user(
+                session=session,
+                actor=admin,
+                username=f"{role.value}1",
+                display_name=role.value,
+                password="password 123",
+                role=role,
+                organisation_id=unit if role is Role.COUNCIL else None,
+            )
         for role in Role:
             infos[role] = users.get_active_user(session=session, username=f"{role.value}1")
     yield infos
@@ -67,7 +89,7 @@ def test_each_page_opens_for_its_roles_and_refuses_the_others(app_users, spec, r
     assert not at.exception, [e.message for e in at.exception]
     titles = [e.value for e in at.title]
     if may_open(spec, role):
-        assert titles and titles[0] == t(spec.title_key) or spec.key == "home" and titles[0] == t("home.title")
+        assert (titles and titles[0] == t(spec.title_key)) or (spec.key == "home" and titles[0] == t("home.title"))
         assert t("error.forbidden") not in [e.value for e in at.error]
     else:
         assert titles == [], f"{spec.key} rendered for {role}"

@@ -5,10 +5,23 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 GOOD_ORG = {
-    "name": "示例单位", "name_key": "示例单位", "kind": "social", "province": "北京", "city": "",
-    "credit_code": None, "contact_person": "", "phone": "", "email": "", "address": "", "website": "",
-    "description": "", "batch": "", "status": "member", "is_secretariat": False, "version": 1,
-}  # fmt: skip
+    "name": "示例单位",
+    "name_key": "示例单位",
+    "kind": "social",
+    "province": "北京",
+    "city": "",
+    "credit_code": None,
+    "contact_person": "",
+    "phone": "",
+    "email": "",
+    "address": "",
+    "website": "",
+    "description": "",
+    "batch": "",
+    "status": "member",
+    "is_secretariat": False,
+    "version": 1,
+}
 ORG_SQL = text(
     "INSERT INTO organisations (name, name_key, kind, province, city, credit_code, contact_person, phone, email,"
     " address, website, description, batch, status, is_secretariat, version, created_at, updated_at) VALUES (:name,"
@@ -66,7 +79,13 @@ def test_many_organisations_may_have_no_credit_code(session):
     insert_org(session, name_key="b")
 
 
-GOOD_USER = {"username": "someone", "role": "viewer", "organisation_id": None, "is_active": True, "version": 1}
+GOOD_USER = {
+    "username": "someone",
+    "role": "viewer",
+    "organisation_id": None,
+    "is_active": True,
+    "version": 1,
+}
 
 
 @pytest.mark.parametrize(

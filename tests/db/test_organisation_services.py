@@ -28,22 +28,25 @@ def test_secretariat_enters_an_organisation_and_an_audit_entry_records_it(sessio
 
 def test_identifiers_are_stored_normalised(session, admin):
     org_id = organisations.create_organisation(
-        session=session, actor=admin, today=TODAY,
+        session=session,
+        actor=admin,
+        today=TODAY,
         data=org_input(credit_code=" ９１１１００００８０２１００４３３ｂ ", phone="138-0013-8000"),
-    )  # fmt: skip
+    )
     row = session.get(Organisation, org_id)
     assert row.credit_code == "91110000802100433B" and row.phone == "+8613800138000"
 
 
-@pytest.mark.parametrize(
-    "variant", ["杭州市 环保志愿者协会", " 杭州市环保志愿者协会　", "杭州市环保\u200b志愿者协会"]
-)
+@pytest.mark.parametrize("variant", ["杭州市 环保志愿者协会", " 杭州市环保志愿者协会　", "杭州市环保\u200b志愿者协会"])
 def test_a_duplicate_name_is_refused_even_with_other_spacing(session, admin, variant):
     organisations.create_organisation(session=session, actor=admin, data=org_input(), today=TODAY)
     count = org_count(session)
     with pytest.raises(ValidationError) as err:
         organisations.create_organisation(
-            session=session, actor=admin, data=org_input(variant, kind="volunteer_team", credit_code=""), today=TODAY
+            session=session,
+            actor=admin,
+            data=org_input(variant, kind="volunteer_team", credit_code=""),
+            today=TODAY,
         )
     assert err.value.key == "validation.duplicate_name" and err.value.field == "name"
     assert org_count(session) == count
@@ -53,7 +56,10 @@ def test_full_width_letters_in_a_name_count_as_duplicates(session, admin):
     organisations.create_organisation(session=session, actor=admin, data=org_input("ABC绿色联盟"), today=TODAY)
     with pytest.raises(ValidationError, match="duplicate_name"):
         organisations.create_organisation(
-            session=session, actor=admin, data=org_input("ＡＢＣ绿色联盟", kind="volunteer_team", credit_code=""), today=TODAY
+            session=session,
+            actor=admin,
+            data=org_input("ＡＢＣ绿色联盟", kind="volunteer_team", credit_code=""),
+            today=TODAY,
         )
 
 
@@ -90,7 +96,10 @@ def test_bad_input_is_refused_with_a_field_message_and_nothing_written(session, 
 
 def test_a_volunteer_team_may_have_no_credit_code(session, admin):
     org_id = organisations.create_organisation(
-        session=session, actor=admin, today=TODAY, data=org_input("某大学绿色志愿服务队", kind="volunteer_team", credit_code="")
+        session=session,
+        actor=admin,
+        today=TODAY,
+        data=org_input("某大学绿色志愿服务队", kind="volunteer_team", credit_code=""),
     )
     assert session.get(Organisation, org_id).credit_code is None
 
@@ -114,11 +123,23 @@ def test_council_and_viewer_cannot_enter_organisations(session, make_actor, role
 
 def test_a_stale_edit_is_refused_and_the_first_save_kept(session, admin):
     org_id = organisations.create_organisation(session=session, actor=admin, data=org_input(), today=TODAY)
-    organisations.update_organisation(session=session, actor=admin, organisation_id=org_id, expected_version=1,
-                                      data=org_input(city="宁波"), today=TODAY)  # fmt: skip
+    organisations.update_organisation(
+        session=session,
+        actor=admin,
+        organisation_id=org_id,
+        expected_version=1,
+        data=org_input(city="宁波"),
+        today=TODAY,
+    )
     with pytest.raises(StaleRecord):
-        organisations.update_organisation(session=session, actor=admin, organisation_id=org_id,
-                                          expected_version=1, data=org_input(city="温州"), today=TODAY)  # fmt: skip
+        organisations.update_organisation(
+            session=session,
+            actor=admin,
+            organisation_id=org_id,
+            expected_version=1,
+            data=org_input(city="温州"),
+            today=TODAY,
+        )
     session.expire_all()
     row = session.get(Organisation, org_id)
     assert (row.city, row.version) == ("宁波", 2)
@@ -141,9 +162,11 @@ def test_viewers_never_receive_contact_data(session, admin, make_actor):
 def test_listing_filters_and_counts_in_sql(session, admin):
     for i, province in enumerate(["浙江", "浙江", "北京"]):
         organisations.create_organisation(
-            session=session, actor=admin, today=TODAY,
+            session=session,
+            actor=admin,
+            today=TODAY,
             data=org_input(f"单位{i}", province=province, kind="volunteer_team", credit_code="", city="某市"),
-        )  # fmt: skip
+        )
     rows, total = organisations.list_organisations(session=session, actor=admin, province="浙江")
     assert total == 2 and {r.province for r in rows} == {"浙江"}
     rows, total = organisations.list_organisations(session=session, actor=admin, search="单位", limit=2)
@@ -156,7 +179,9 @@ def test_the_home_page_asks_staff_to_record_the_secretariat_unit(session, admin,
     assert [i.key for i in collect_todos(session=session, actor=admin)] == ["todo.secretariat_unit_missing"]
     assert collect_todos(session=session, actor=make_actor(Role.VIEWER)) == []
     organisations.create_organisation(
-        session=session, actor=admin, today=TODAY,
+        session=session,
+        actor=admin,
+        today=TODAY,
         data=org_input("生态环境部宣传教育中心", kind="government", province="全国", is_secretariat=True),
-    )  # fmt: skip
+    )
     assert collect_todos(session=session, actor=admin) == []

@@ -32,8 +32,9 @@ def test_unknown_settings_and_wrong_types_are_refused(session, admin):
 
 def test_council_users_cannot_change_settings(session, make_actor):
     with pytest.raises(PermissionDenied):
-        settings.set_setting(session=session, actor=make_actor(Role.COUNCIL), key="intake_open", value=True,
-                             expected_version=0)  # fmt: skip
+        settings.set_setting(
+            session=session, actor=make_actor(Role.COUNCIL), key="intake_open", value=True, expected_version=0
+        )
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):

@@ -15,8 +15,12 @@ def user_count(session) -> int:
 
 
 def first_admin(session, token, **overrides):
-    values = {"username": "root", "display_name": "管理员", "password": "long enough pass",
-              "password_repeat": "long enough pass"}  # fmt: skip
+    values = {
+        "username": "root",
+        "display_name": "管理员",
+        "password": "long enough pass",
+        "password_repeat": "long enough pass",
+    }
     values.update(overrides)
     return users.create_first_admin(session=session, actor=ANONYMOUS, token=token, **values)
 
@@ -65,11 +69,14 @@ def test_a_new_token_replaces_the_old_one(session):
         ({"display_name": "  "}, "display_name", "validation.required"),
         ({"password": "short", "password_repeat": "short"}, "password", "validation.password_too_short"),
         ({"password_repeat": "something else"}, "password_repeat", "validation.password_mismatch"),
-        ({"password": " padded pass ", "password_repeat": " padded pass "}, "password",
-         "validation.password_outer_space"),
+        (
+            {"password": " padded pass ", "password_repeat": " padded pass "},
+            "password",
+            "validation.password_outer_space",
+        ),
         ({"password": "绿" * 25, "password_repeat": "绿" * 25}, "password", "validation.password_too_long"),
     ],
-)  # fmt: skip
+)
 def test_bad_first_admin_input_is_refused(session, overrides, field, key):
     token = users.issue_setup_token(session=session)
     with pytest.raises(ValidationError) as err:
@@ -87,8 +94,14 @@ def test_a_passphrase_of_72_bytes_works_and_has_no_20_character_cap(session):
     long_ascii = long_ascii.strip()
     assert len(long_ascii) > 20
     admin = users.get_active_user(session=session, username="root").actor()
-    users.create_user(session=session, actor=admin, username="staff", display_name="秘书处", password=long_ascii,
-                      role=Role.SECRETARIAT)  # fmt: skip
+    users.create_user(
+        session=session,
+        actor=admin,
+        username="staff",
+        display_name="秘书处",
+        password=long_ascii,
+        role=Role.SECRETARIAT,
+    )
     assert users.authenticate(session=session, username="staff", password=long_ascii).role is Role.SECRETARIAT
 
 
@@ -101,15 +114,27 @@ def test_authentication_refuses_wrong_passwords_unknown_users_and_is_case_insens
 
 def test_a_council_account_needs_a_unit(session, admin):
     with pytest.raises(ValidationError) as err:
-        users.create_user(session=session, actor=admin, username="lishi", display_name="理事",
-                          password="password 123", role=Role.COUNCIL)  # fmt: skip
+        users.create_user(
+            session=session,
+            actor=admin,
+            username="lishi",
+            display_name="理事",
+            password="password 123",
+            role=Role.COUNCIL,
+        )
     assert err.value.key == "validation.council_needs_unit"
 
 
 def test_usernames_are_unique_ignoring_case(session, admin):
     with pytest.raises(ValidationError, match="username_taken"):
-        users.create_user(session=session, actor=admin, username="ROOT", display_name="x",
-                          password="password 123", role=Role.VIEWER)  # fmt: skip
+        users.create_user(
+            session=session,
+            actor=admin,
+            username="ROOT",
+            display_name="x",
+            password="password 123",
+            role=Role.VIEWER,
+        )
 
 
 @pytest.mark.parametrize("role", [Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER])
@@ -117,12 +142,24 @@ def test_only_an_admin_creates_accounts(session, make_actor, role):
     actor = make_actor(role)
     count = user_count(session)
     with pytest.raises(PermissionDenied):
-        users.create_user(session=session, actor=actor, username="newbie", display_name="x",
-                          password="password 123", role=Role.ADMIN)  # fmt: skip
+        users.create_user(
+            session=session,
+            actor=actor,
+            username="newbie",
+            display_name="x",
+            password="password 123",
+            role=Role.ADMIN,
+        )
     assert user_count(session) == count
 
 
 def test_anonymous_visitors_cannot_create_accounts(session):
     with pytest.raises(PermissionDenied):
-        users.create_user(session=session, actor=ANONYMOUS, username="intruder", display_name="x",
-                          password="password 123", role=Role.ADMIN)  # fmt: skip
+        users.create_user(
+            session=session,
+            actor=ANONYMOUS,
+            username="intruder",
+            display_name="x",
+            password="password 123",
+            role=Role.ADMIN,
+        )

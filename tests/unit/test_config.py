@@ -22,8 +22,9 @@ def test_weak_or_placeholder_keys_are_refused(weak):
 
 def test_a_key_from_the_environment_wins_over_secrets():
     key = "k" * 40
-    assert resolve_cookie_key(env={"AUTH_COOKIE_KEY": key}, secrets_auth={"cookie_key": "s" * 40},
-                              database_url=PG) == key  # fmt: skip
+    assert (
+        resolve_cookie_key(env={"AUTH_COOKIE_KEY": key}, secrets_auth={"cookie_key": "s" * 40}, database_url=PG) == key
+    )
     assert resolve_cookie_key(env={}, secrets_auth={"cookie_key": "s" * 40}, database_url=PG) == "s" * 40
 
 

@@ -5,7 +5,13 @@ from datetime import date
 import pytest
 
 from domain.errors import ValidationError
-from domain.organisations import PROVINCES, OrganisationInput, validate_credit_code, validate_organisation, validate_phone
+from domain.organisations import (
+    PROVINCES,
+    OrganisationInput,
+    validate_credit_code,
+    validate_organisation,
+    validate_phone,
+)
 from domain.passwords import check_password, check_username
 from domain.text import name_key, normalise_identifier
 
@@ -59,7 +65,12 @@ def test_other_phone_numbers_are_refused(bad):
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("绿色 联盟", "绿色联盟"), ("ＡＢＣ", "abc"), ("绿色\u200b联盟", "绿色联盟"), (" 绿色联盟　", "绿色联盟")],
+    [
+        ("绿色 联盟", "绿色联盟"),
+        ("ＡＢＣ", "abc"),
+        ("绿色\u200b联盟", "绿色联盟"),
+        (" 绿色联盟　", "绿色联盟"),
+    ],
 )
 def test_names_that_look_the_same_have_the_same_key(a, b):
     assert name_key(a) == name_key(b)

@@ -30,17 +30,58 @@ def test_every_file_in_pages_is_registered():
 
 def test_the_stable_paths_of_the_foundation_exist():
     paths = {spec.url_path for spec in PAGES}
-    assert paths == {"", "overview", "applications", "members", "council", "calendar", "nominations", "users",
-                     "audit", "settings", "account", "apply"}  # fmt: skip
+    assert paths == {
+        "",
+        "overview",
+        "applications",
+        "members",
+        "council",
+        "calendar",
+        "nominations",
+        "users",
+        "audit",
+        "settings",
+        "account",
+        "apply",
+    }
 
 
 def test_each_role_sees_its_own_menu():
-    assert keys(Role.ADMIN) == ["home", "overview", "applications", "members", "council", "calendar",
-                                "nominations", "users", "audit", "settings", "account"]  # fmt: skip
-    assert keys(Role.SECRETARIAT) == ["home", "overview", "applications", "members", "council", "calendar",
-                                      "nominations", "audit", "settings", "account"]  # fmt: skip
-    assert keys(Role.COUNCIL) == ["home", "overview", "applications", "members", "council", "calendar",
-                                  "nominations", "account"]  # fmt: skip
+    assert keys(Role.ADMIN) == [
+        "home",
+        "overview",
+        "applications",
+        "members",
+        "council",
+        "calendar",
+        "nominations",
+        "users",
+        "audit",
+        "settings",
+        "account",
+    ]
+    assert keys(Role.SECRETARIAT) == [
+        "home",
+        "overview",
+        "applications",
+        "members",
+        "council",
+        "calendar",
+        "nominations",
+        "audit",
+        "settings",
+        "account",
+    ]
+    assert keys(Role.COUNCIL) == [
+        "home",
+        "overview",
+        "applications",
+        "members",
+        "council",
+        "calendar",
+        "nominations",
+        "account",
+    ]
     assert keys(Role.VIEWER) == ["home", "overview", "members", "council", "calendar", "account"]
     assert keys(None) == []
 

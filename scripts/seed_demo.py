@@ -1,0 +1,256 @@
+"""Seed a separate demo database through the services (`make demo`); refuses a database that holds records.
+
+Every unit and person here is fictional. The demo password is public by design and exists only in demo
+databases, which the app marks with a 演示数据 banner. Each screen's issue extends `SEEDERS`.
+"""
+
+import os
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from stdnum.cn import uscc
+
+from db.engine import get_engine, transaction
+from db.migrate import upgrade_to_head
+from db.models import Organisation, User
+from db.services import organisations, settings, users
+from domain.organisations import OrganisationInput, OrgKind
+from domain.roles import ANONYMOUS, Actor, Role
+
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
+DEMO_ACCOUNTS = {
+    "demo_admin": (Role.ADMIN, "演示管理员"),
+    "demo_secretariat": (Role.SECRETARIAT, "演示秘书处"),
+    "demo_council": (Role.COUNCIL, "演示理事"),
+    "demo_viewer": (Role.VIEWER, "演示合作方"),
+}
+SECRETARIAT_NAME = "生态环境部宣传教育中心"
+TODAY = date.today()
+
+# (province, city, administrative division code) — a city per provincial region for believable variety.
+PLACES = [
+    ("北京", "北京", "110000"),
+    ("天津", "天津", "120000"),
+    ("河北", "石家庄", "130100"),
+    ("山西", "太原", "140100"),
+    ("内蒙古", "呼和浩特", "150100"),
+    ("辽宁", "沈阳", "210100"),
+    ("吉林", "长春", "220100"),
+    ("黑龙江", "哈尔滨", "230100"),
+    ("上海", "上海", "310000"),
+    ("江苏", "南京", "320100"),
+    ("浙江", "杭州", "330100"),
+    ("安徽", "合肥", "340100"),
+    ("福建", "福州", "350100"),
+    ("江西", "南昌", "360100"),
+    ("山东", "济南", "370100"),
+    ("河南", "郑州", "410100"),
+    ("湖北", "武汉", "420100"),
+    ("湖南", "长沙", "430100"),
+    ("广东", "广州", "440100"),
+    ("广西", "南宁", "450100"),
+    ("海南", "海口", "460100"),
+    ("重庆", "重庆", "500000"),
+    ("四川", "成都", "510100"),
+    ("贵州", "贵阳", "520100"),
+    ("云南", "昆明", "530100"),
+    ("西藏", "拉萨", "540100"),
+    ("陕西", "西安", "610100"),
+    ("甘肃", "兰州", "620100"),
+    ("青海", "西宁", "630100"),
+    ("宁夏", "银川", "640100"),
+    ("新疆", "乌鲁木齐", "650100"),
+]
+NAME_PATTERNS = {
+    OrgKind.GOVERNMENT: ("{city}市生态环境宣传教育中心", "{province}省环境宣传教育中心"),
+    OrgKind.ACADEMIC: ("{city}理工学院环境科学与工程学院", "{province}生态环境科学研究院"),
+    OrgKind.SOCIAL: ("{city}市环保志愿者协会", "{city}绿色发展促进会", "{city}市自然之友生态保护中心"),
+    OrgKind.VOLUNTEER_TEAM: ("{city}大学绿色行动志愿服务队", "{city}市河湖守护志愿服务队"),
+    OrgKind.ENTERPRISE: ("{city}青山环境科技有限公司", "{city}清源环保股份有限公司"),
+    OrgKind.MASS: ("{city}市青年志愿者协会", "{city}市妇女环保促进会"),
+}
+REGISTRATION = {  # registration department and type digits of the credit code, by kind
+    OrgKind.GOVERNMENT: "12",
+    OrgKind.ACADEMIC: "12",
+    OrgKind.SOCIAL: "51",
+    OrgKind.ENTERPRISE: "91",
+    OrgKind.MASS: "51",
+    OrgKind.VOLUNTEER_TEAM: "52",
+    OrgKind.OTHER: "93",
+}
+ORG_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = [
+    "芳",
+    "伟",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+]
+
+
+def fake_credit_code(rng: random.Random, kind: OrgKind, division: str) -> str:
+    """A well-formed, fictional unified social credit code (valid check character)."""
+    while True:
+        body = REGISTRATION[kind] + division + "".join(rng.choice(ORG_CODE_ALPHABET) for _ in range(9))
+        code = body + uscc.calc_check_digit(body)
+        if uscc.is_valid(code):
+            return code
+
+
+@dataclass
+class DemoContext:
+    """What each seeding step shares: the session, the acting admin, a seeded random source."""
+
+    session: Session
+    admin: Actor
+    rng: random.Random
+    organisation_ids: list[int]
+
+
+def seed_organisations(ctx: DemoContext, count: int = 80) -> None:
+    """The secretariat unit and about 80 member units across provinces and kinds."""
+    secretariat = OrganisationInput(
+        name=SECRETARIAT_NAME,
+        kind=OrgKind.GOVERNMENT.value,
+        province="全国",
+        city="北京",
+        credit_code=fake_credit_code(ctx.rng, OrgKind.GOVERNMENT, "110000"),
+        contact_person="秘书处联络员",
+        phone="010-84665555",
+        email="secretariat@example.org",
+        address="北京市（演示地址）",
+        description="全国生态环境志愿服务网络秘书处（演示数据）",
+        joined_on=TODAY - timedelta(days=300),
+        batch="首批",
+        is_secretariat=True,
+    )
+    ctx.organisation_ids.append(
+        organisations.create_organisation(session=ctx.session, actor=ctx.admin, data=secretariat, today=TODAY)
+    )
+    kinds = list(NAME_PATTERNS)
+    made: set[str] = set()
+    while len(made) < count:
+        province, city, division = ctx.rng.choice(PLACES)
+        kind = ctx.rng.choices(kinds, weights=[3, 3, 5, 4, 2, 2])[0]
+        name = ctx.rng.choice(NAME_PATTERNS[kind]).format(city=city, province=province)
+        if name in made:
+            continue
+        made.add(name)
+        person = ctx.rng.choice(SURNAMES) + ctx.rng.choice(GIVEN)
+        code = "" if kind is OrgKind.VOLUNTEER_TEAM else fake_credit_code(ctx.rng, kind, division)
+        data = OrganisationInput(
+            name=name,
+            kind=kind.value,
+            province=province,
+            city=city,
+            credit_code=code,
+            contact_person=person,
+            phone=f"139{ctx.rng.randrange(10**8):08d}",
+            email=f"unit{len(made):03d}@example.org",
+            joined_on=TODAY - timedelta(days=ctx.rng.randrange(10, 280)),
+            batch="首批" if ctx.rng.random() < 0.8 else "第二批",
+            status="member" if ctx.rng.random() < 0.95 else "suspended",
+        )
+        ctx.organisation_ids.append(
+            organisations.create_organisation(session=ctx.session, actor=ctx.admin, data=data, today=TODAY)
+        )
+
+
+def seed_accounts(ctx: DemoContext) -> None:
+    """The other demo accounts; the council user belongs to a member unit."""
+    for username, (role, display_name) in DEMO_ACCOUNTS.items():
+        if role is Role.ADMIN:
+            continue
+        organisation_id = {
+            Role.SECRETARIAT: ctx.organisation_ids[0],
+            Role.COUNCIL: ctx.organisation_ids[1],
+        }.get(role)
+        users.create_user(
+            session=ctx.session,
+            actor=ctx.admin,
+            username=username,
+            display_name=display_name,
+            password=DEMO_PASSWORD,
+            role=role,
+            organisation_id=organisation_id,
+        )
+
+
+# Each screen's issue appends its own step; they run in order in one transaction.
+SEEDERS: list[Callable[[DemoContext], None]] = [seed_organisations, seed_accounts]
+
+
+def database_state(session: Session) -> str:
+    """'empty', 'demo' (seeded before) or 'records' (a real database: never touched)."""
+    if settings.is_demo_database(session=session):
+        return "demo"
+    has_users = session.scalar(select(func.count()).select_from(User)) or 0
+    has_orgs = session.scalar(select(func.count()).select_from(Organisation)) or 0
+    return "records" if has_users or has_orgs else "empty"
+
+
+def seed(*, engine: Engine | None = None, seed_value: int = 2026) -> None:
+    """Fill an empty, migrated database with the demo data, all in one transaction."""
+    with transaction(write=True, engine=engine) as session:
+        token = users.issue_setup_token(session=session)
+        assert token is not None
+        username = "demo_admin"
+        admin_id = users.create_first_admin(
+            session=session,
+            actor=ANONYMOUS,
+            token=token,
+            username=username,
+            display_name=DEMO_ACCOUNTS[username][1],
+            password=DEMO_PASSWORD,
+            password_repeat=DEMO_PASSWORD,
+        )
+        admin = Actor(user_id=admin_id, username=username, role=Role.ADMIN)
+        settings.put_setting(session=session, actor=admin, key=settings.DEMO_FLAG, value=True, expected_version=0)
+        ctx = DemoContext(session=session, admin=admin, rng=random.Random(seed_value), organisation_ids=[])
+        for step in SEEDERS:
+            step(ctx)
+
+
+def main() -> int:
+    """Seed the configured database unless it holds real records; print the demo accounts."""
+    engine = get_engine()
+    upgrade_to_head(engine)
+    with transaction(engine=engine) as session:
+        state = database_state(session)
+    where = engine.url.render_as_string(hide_password=True)
+    if state == "records":
+        print(f"拒绝：{where} 已有记录，不是演示数据库。演示数据只写入新的空数据库。", file=sys.stderr)
+        print(f"refused: {where} holds records and is not a demo database", file=sys.stderr)
+        return 1
+    if state == "empty":
+        seed(engine=engine)
+        print(f"演示数据已写入 / demo data written to {where}")
+    else:
+        print(f"演示数据库已存在 / demo database already seeded: {where}")
+    print("演示账号 / demo accounts (password: " + DEMO_PASSWORD + "):")
+    for username, (role, _) in DEMO_ACCOUNTS.items():
+        print(f"  {username:<18} {role.value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""The demo seeder writes through the services, leaves audit entries, and never touches a real database."""
+
+from sqlalchemy import func, select
+
+from db.migrate import upgrade_to_head
+from db.models import AuditEntry, Organisation, User
+from db.services import users
+from db.services.settings import is_demo_database
+from scripts.seed_demo import DEMO_PASSWORD, database_state, seed
+
+
+def test_the_demo_database_has_the_secretariat_80_units_and_four_accounts(fresh_engine):
+    upgrade_to_head(fresh_engine)
+    seed(engine=fresh_engine)
+    with fresh_engine.connect() as conn:
+        orgs = conn.execute(text_count("organisations")).scalar()
+        secretariat = conn.execute(select(Organisation.name).where(Organisation.is_secretariat.is_(True))).scalar_one()
+        provinces = conn.execute(select(func.count(func.distinct(Organisation.province)))).scalar()
+        kinds = conn.execute(select(func.count(func.distinct(Organisation.kind)))).scalar()
+        roles = dict(conn.execute(select(User.username, User.role)).all())
+        council_unit = conn.execute(select(User.organisation_id).where(User.username == "demo_council")).scalar()
+        audit_creates = conn.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action.in_(["organisation.create", "user.create"]))
+        ).scalar()
+    assert orgs == 81 and secretariat == "生态环境部宣传教育中心"
+    assert provinces >= 20 and kinds >= 6
+    assert roles == {
+        "demo_admin": "admin",
+        "demo_secretariat": "secretariat",
+        "demo_council": "council",
+        "demo_viewer": "viewer",
+    }
+    assert council_unit is not None
+    assert audit_creates == orgs + len(roles)
+    from sqlalchemy.orm import Session
+
+    with Session(fresh_engine) as session:
+        assert is_demo_database(session=session)
+        assert database_state(session) == "demo"
+        assert users.authenticate(session=session, username="demo_viewer", password=DEMO_PASSWORD)
+
+
+def test_a_database_with_records_is_recognised_and_left_alone(session, admin):
+    assert database_state(session) == "records"
+    assert not is_demo_database(session=session)
+
+
+def text_count(table: str):
+    from sqlalchemy import text
+
+    return text(f"SELECT count(*) FROM {table}")
