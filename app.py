@@ -9,6 +9,7 @@ from db.engine import transaction
 from db.migrate import upgrade_to_head
 from db.services import settings, users
 from domain.errors import DomainError
+from ui.account_form import password_change_form
 from ui.auth import ROUTED_FLAG, login_gate
 from ui.forms import error_text
 from ui.i18n import t
@@ -59,6 +60,13 @@ def main() -> None:
             st.stop()
         st.session_state.pop("_setup_done", None)
         sidebar_menu(user, pages)
+        if user.must_change_password:
+            # After an administrator's reset nothing else opens until the user picks their own password.
+            st.title(t("account.forced_title"))
+            st.info(t("account.forced_intro"))
+            if password_change_form(user):
+                st.rerun()
+            st.stop()
 
     st.session_state[ROUTED_FLAG] = True
     try:

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -13,10 +14,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
+from domain.council import SEATS, TermSource, TermStatus
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from domain.roles import Role
 
@@ -71,6 +74,7 @@ class User(Base):
         CheckConstraint("username = lower(username) AND length(username) >= 3", name="username_form"),
         CheckConstraint("role <> 'council' OR organisation_id IS NOT NULL", name="council_has_unit"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("failed_attempts >= 0", name="failed_attempts_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -80,6 +84,14 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Login throttle, kept here rather than in the login library (whose counter is per process).
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_window_start: Mapped[datetime | None] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()
+    # Cookies and live sessions from before this moment are refused (logout, reset, deactivation).
+    sessions_not_before: Mapped[datetime | None] = mapped_column()
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_activity_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -116,3 +128,61 @@ class Setting(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+
+
+class DataVersion(Base):
+    """A counter per record type, raised by every write: caches key on it, so a write on one replica
+    invalidates the others."""
+
+    __tablename__ = "data_versions"
+
+    topic: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CouncilSession(Base):
+    """A session (届) of the council: three years, each starting when the last ends."""
+
+    __tablename__ = "council_sessions"
+    __table_args__ = (
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("ends_on > starts_on", name="dates_ordered"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CouncilTerm(Base):
+    """A unit's term in a seat (理事任期), [starts_on, ends_on). Overlap rules are enforced by the database
+    (exclusion constraints on PostgreSQL, triggers on SQLite: see migration 0002)."""
+
+    __tablename__ = "council_terms"
+    __table_args__ = (
+        CheckConstraint(f"seat BETWEEN 1 AND {SEATS}", name="seat_range"),
+        CheckConstraint("ends_on > starts_on", name="dates_ordered"),
+        CheckConstraint(_in("source", [s.value for s in TermSource]), name="source"),
+        CheckConstraint(_in("status", [s.value for s in TermStatus]), name="status"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_council_terms_dates", "starts_on", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("council_sessions.id", ondelete="RESTRICT"), index=True)
+    seat: Mapped[int] = mapped_column(Integer)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    representative: Mapped[str] = mapped_column(String(50), default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=TermStatus.ACTIVE.value)
+    ended_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

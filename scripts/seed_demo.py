@@ -18,7 +18,8 @@ from stdnum.cn import uscc
 from db.engine import get_engine, transaction
 from db.migrate import upgrade_to_head
 from db.models import Organisation, User
-from db.services import organisations, settings, users
+from db.services import council, organisations, settings, users
+from domain.council import SEATS, TermSource
 from domain.organisations import OrganisationInput, OrgKind
 from domain.roles import ANONYMOUS, Actor, Role
 
@@ -168,7 +169,7 @@ def seed_organisations(ctx: DemoContext, count: int = 80) -> None:
             email=f"unit{len(made):03d}@example.org",
             joined_on=TODAY - timedelta(days=ctx.rng.randrange(10, 280)),
             batch="首批" if ctx.rng.random() < 0.8 else "第二批",
-            status="member" if ctx.rng.random() < 0.95 else "suspended",
+            status="member" if len(made) <= SEATS or ctx.rng.random() < 0.95 else "suspended",
         )
         ctx.organisation_ids.append(
             organisations.create_organisation(session=ctx.session, actor=ctx.admin, data=data, today=TODAY)
@@ -192,11 +193,28 @@ def seed_accounts(ctx: DemoContext) -> None:
             password=DEMO_PASSWORD,
             role=role,
             organisation_id=organisation_id,
+            temporary_password=False,
+        )
+
+
+def seed_council(ctx: DemoContext) -> None:
+    """The first council session, begun about a year ago, with all ten seats filled (demo_council's unit too)."""
+    session_id = council.create_session(session=ctx.session, actor=ctx.admin, starts_on=TODAY - timedelta(days=360))
+    sources = [TermSource.SELF_APPLIED, TermSource.INVITED, TermSource.RECOMMENDED]
+    for seat, organisation_id in enumerate(ctx.organisation_ids[1 : SEATS + 1], start=1):
+        council.seat_term(
+            session=ctx.session,
+            actor=ctx.admin,
+            session_id=session_id,
+            seat=seat,
+            organisation_id=organisation_id,
+            source=sources[seat % len(sources)].value,
+            representative=ctx.rng.choice(SURNAMES) + ctx.rng.choice(GIVEN),
         )
 
 
 # Each screen's issue appends its own step; they run in order in one transaction.
-SEEDERS: list[Callable[[DemoContext], None]] = [seed_organisations, seed_accounts]
+SEEDERS: list[Callable[[DemoContext], None]] = [seed_organisations, seed_council, seed_accounts]
 
 
 def database_state(session: Session) -> str:

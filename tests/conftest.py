@@ -167,3 +167,19 @@ def make_actor(session: Session, admin: Actor):  # type: ignore[no-untyped-def]
         return Actor(user_id=user_id, username=username, role=role, organisation_id=org_id)
 
     return make
+
+
+def attempt_login(session: Session, username: str, password: str, *, now=None, policy=None):  # type: ignore[no-untyped-def]
+    """A login attempt through the service the login form calls."""
+    from datetime import UTC, datetime
+
+    from domain.auth_policy import LoginPolicy
+
+    return users.login_attempt(
+        session=session,
+        actor=ANONYMOUS,
+        username=username,
+        password=password,
+        policy=policy or LoginPolicy(),
+        now=now or datetime.now(UTC),
+    )

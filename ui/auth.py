@@ -5,17 +5,20 @@ users table on every run (a deactivated user is logged out at the next click).
 """
 
 import os
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
+from db.base import utcnow
 from db.engine import database_url, transaction
 from db.services import users
 from db.services.users import UserInfo
-from ui.config import ConfigError, cookie_expiry_days, resolve_cookie_key
+from domain.roles import ANONYMOUS
+from ui.config import ConfigError, cookie_expiry_days, login_policy, resolve_cookie_key
 from ui.i18n import t
 from ui.navigation import page
 
@@ -23,6 +26,8 @@ COOKIE_NAME = "evsn_auth"
 USER_KEY = "current_user"
 ROUTED_FLAG = "_routed_by_app"
 LOGOUT_REQUEST = "_logout_requested"
+LOGGED_IN_AT = "_logged_in_at"
+NOTICE = "_login_notice"
 
 
 def cookie_key() -> str:
@@ -38,8 +43,8 @@ def _library_entry(info: UserInfo) -> dict[str, Any]:
     return {"name": info.display_name, "password": "", "roles": [info.role.value], "email": None}
 
 
-def _cookie_user(key: str) -> str | None:
-    """The username of a valid, unexpired login cookie in this tab's cookie snapshot, else None."""
+def _cookie_claims(key: str) -> tuple[str, datetime] | None:
+    """The username and issue time of a valid, unexpired login cookie in this tab's cookie snapshot."""
     token = st.context.cookies.get(COOKIE_NAME)
     if not token:
         return None
@@ -51,9 +56,11 @@ def _cookie_user(key: str) -> str | None:
     expires = payload.get("exp_date")
     if not isinstance(username, str) or not isinstance(expires, int | float):
         return None
-    if expires <= datetime.now().timestamp():
+    if expires <= time.time():
         return None
-    return username
+    # The library's cookie holds only the expiry; it was issued exactly cookie_expiry_days before it.
+    issued = datetime.fromtimestamp(expires - cookie_expiry_days() * 86400, tz=UTC)
+    return username, issued
 
 
 def current_user() -> UserInfo | None:
@@ -69,18 +76,27 @@ def request_logout() -> None:
 
 def _forget_user() -> None:
     st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(LOGGED_IN_AT, None)
     for name in ("name", "username", "authentication_status", "email", "roles"):
         st.session_state[name] = None
 
 
 def login_gate() -> UserInfo | None:
-    """Return the signed-in user, drawing the login form (and stopping nothing) when there is none."""
+    """Return the signed-in user, or draw the login form and return None.
+
+    Every run re-reads the user from our table: a deactivated, reset or logged-out account, or one idle too
+    long, is signed out here whatever the browser still holds.
+    """
     try:
         key = cookie_key()
     except ConfigError as exc:
         st.error(t("error.config"))
         print(f"configuration error: {exc}", flush=True)
         st.stop()
+    policy = login_policy()
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.warning(t(notice))
     credentials: dict[str, Any] = {"usernames": {}}
     authenticator = stauth.Authenticate(
         credentials,
@@ -93,28 +109,40 @@ def login_gate() -> UserInfo | None:
     model = authenticator.authentication_controller.authentication_model
 
     def check_credentials(username: str, password: str) -> bool:
-        with transaction() as session:
-            info = users.authenticate(session=session, username=username, password=password)
+        with transaction(write=True) as session:
+            info = users.login_attempt(
+                session=session, actor=ANONYMOUS, username=username, password=password, policy=policy, now=utcnow()
+            )
         if info is None:
             return False
         credentials["usernames"][info.username] = _library_entry(info)
+        st.session_state[LOGGED_IN_AT] = utcnow()
         return True
 
     # Our users table decides; the library's dict only ever holds the one user being signed in.
     model.check_credentials = check_credentials
 
     if st.session_state.pop(LOGOUT_REQUEST, False) and st.session_state.get("authentication_status"):
+        user = current_user()
+        if user is not None:
+            with transaction(write=True) as session:
+                users.logout(session=session, actor=user.actor(), now=utcnow())
         authenticator.logout(location="unrendered")
         _forget_user()
 
     if not st.session_state.get("authentication_status") and not st.session_state.get("logout"):
-        cookie_username = _cookie_user(key)
+        claims = _cookie_claims(key)
         info = None
-        if cookie_username:
+        if claims is not None:
             with transaction() as session:
-                info = users.get_active_user(session=session, username=cookie_username)
-        if info is not None:
+                info = users.get_active_user(session=session, username=claims[0])
+        if (
+            info is not None
+            and claims is not None
+            and users.session_still_valid(user=info, logged_in_at=claims[1], now=utcnow(), policy=policy)
+        ):
             credentials["usernames"][info.username] = _library_entry(info)
+            st.session_state[LOGGED_IN_AT] = claims[1]
         elif st.context.cookies.get(COOKIE_NAME):
             # A forged, expired or revoked cookie: make the library ignore it and show the form.
             st.session_state["logout"] = True
@@ -130,21 +158,29 @@ def login_gate() -> UserInfo | None:
         header.title(t("app.title"))
     authenticator.login(location="main", fields=fields, key="login_form")
     status = st.session_state.get("authentication_status")
-    if status:
-        header.empty()
     if status is False:
         st.error(t("login.failed"))
     if not status:
         _forget_user()
         return None
+    header.empty()
+    now = utcnow()
     username = st.session_state.get("username") or ""
     with transaction() as session:
         info = users.get_active_user(session=session, username=username)
-    if info is None:  # deactivated or removed since the cookie was issued
+    logged_in_at = st.session_state.get(LOGGED_IN_AT)
+    if (
+        info is None
+        or not isinstance(logged_in_at, datetime)
+        or not users.session_still_valid(user=info, logged_in_at=logged_in_at, now=now, policy=policy)
+    ):
         authenticator.logout(location="unrendered")
         _forget_user()
-        st.warning(t("login.account_disabled"))
-        return None
+        st.session_state[NOTICE] = "login.session_ended"
+        st.rerun()
+    if info.last_activity_at is None or now - info.last_activity_at >= users.ACTIVITY_GRANULARITY:
+        with transaction(write=True) as session:
+            users.touch_activity(session=session, actor=info.actor(), now=now)
     st.session_state[USER_KEY] = info
     return info
 
@@ -165,7 +201,7 @@ def require_role(page_key: str) -> UserInfo | None:
     if user is None:
         st.warning(t("auth.login_required"))
         st.stop()
-    if user.role not in spec.roles:
+    if user.effective_role not in spec.roles:
         st.error(t("error.forbidden"))
         st.stop()
     return user

@@ -3,11 +3,13 @@
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from db.engine import is_sqlite
+from domain.auth_policy import LoginPolicy
 
 MIN_KEY_CHARS = 32
 PLACEHOLDERS = {"replace-me", "some_key", "changeme", "change-me", "secret"}
@@ -47,3 +49,14 @@ def resolve_cookie_key(*, env: Mapping[str, str], secrets_auth: Mapping[str, str
 def cookie_expiry_days() -> float:
     """How long a login cookie lives (days); logout and idle timeout end it sooner."""
     return float(os.environ.get("AUTH_COOKIE_DAYS", "7"))
+
+
+def login_policy(env: Mapping[str, str] | None = None) -> LoginPolicy:
+    """Throttle and idle settings from the environment (defaults: 5 failures in 15 min lock 15 min; 8 h idle)."""
+    env = os.environ if env is None else env
+    return LoginPolicy(
+        max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
+        window=timedelta(seconds=int(env.get("LOGIN_WINDOW_SECONDS", "900"))),
+        lock=timedelta(seconds=int(env.get("LOGIN_LOCK_SECONDS", "900"))),
+        idle_timeout=timedelta(seconds=int(env.get("IDLE_TIMEOUT_SECONDS", str(8 * 3600)))),
+    )

@@ -36,10 +36,13 @@ def sidebar_menu(user: UserInfo, pages: dict[str, st.Page]) -> None:
     """The menu of the pages this user's role may open, the user's name and role, and logout."""
     with st.sidebar:
         st.markdown(f"### {t('app.short_title')}")
-        for spec in menu_for(user.role):
+        for spec in menu_for(user.effective_role):
             st.page_link(pages[spec.key], label=t(spec.title_key), icon=spec.icon)
         st.divider()
-        st.caption(t("layout.signed_in_as", name=user.display_name, role=enum_label("role", user.role)))
+        role = enum_label("role", user.role)
+        if user.effective_role is not user.role:
+            role = t("layout.council_without_term")
+        st.caption(t("layout.signed_in_as", name=user.display_name, role=role))
         if user.organisation_name:
             st.caption(user.organisation_name)
         st.button(t("layout.logout"), key="logout_button", on_click=request_logout, icon=":material/logout:")
@@ -51,7 +54,7 @@ def under_construction(page_key: str) -> None:
     st.info(t("layout.under_construction"), icon=":material/construction:")
 
 
-def link_to(page_key: str, label: str) -> None:
+def link_to(page_key: str, label: str, query_params: dict[str, str] | None = None) -> None:
     """A link to a registered page; outside the router (AppTest runs a page alone) it is plain text."""
     from streamlit.errors import StreamlitPageNotFoundError
 
@@ -59,6 +62,6 @@ def link_to(page_key: str, label: str) -> None:
 
     target = page(page_key)
     try:
-        st.page_link(target.file, label=label, icon=target.icon)
+        st.page_link(target.file, label=label, icon=target.icon, query_params=query_params)
     except StreamlitPageNotFoundError:
         st.markdown(f"- {label}")

@@ -22,6 +22,19 @@ class ServiceSpec:
 
 
 WRITE_SERVICES: dict[str, ServiceSpec] = {}
+WRITE_FUNCTIONS: dict[str, Callable[..., Any]] = {}
+# Writes no user calls directly: the app itself (setup token, data-version stamp) or another service does.
+INTERNAL_WRITES: dict[str, str] = {}
+
+
+def internal_write(reason: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark a write that is not a user action (so the registry test knows it is not forgotten)."""
+
+    def mark(fn: Callable[P, R]) -> Callable[P, R]:
+        INTERNAL_WRITES[f"{fn.__module__}.{fn.__qualname__}"] = reason
+        return fn
+
+    return mark
 
 
 def requires(*roles: Role, public: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -42,6 +55,7 @@ def requires(*roles: Role, public: bool = False) -> Callable[[Callable[P, R]], C
             return fn(*args, **kwargs)
 
         guarded.__dict__["service_spec"] = WRITE_SERVICES[name]
+        WRITE_FUNCTIONS[name] = guarded
         return guarded
 
     return decorate

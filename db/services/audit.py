@@ -1,5 +1,6 @@
 """Audit entries (操作日志): written by every write service in the same transaction as the change."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -8,6 +9,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
+from db.services import data_version
+from db.services.access import internal_write
 from domain.roles import Actor
 
 
@@ -23,6 +26,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@internal_write("called by every write service")
 def record(
     *,
     session: Session,
@@ -45,6 +49,7 @@ def record(
             after=_jsonable(after) if after is not None else None,
         )
     )
+    data_version.bump(session=session, topic=record_type)
 
 
 def count_entries(*, session: Session, record_type: str | None = None, action: str | None = None) -> int:
@@ -55,3 +60,67 @@ def count_entries(*, session: Session, record_type: str | None = None, action: s
     if action is not None:
         stmt = stmt.where(AuditEntry.action == action)
     return int(session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit entry as listed."""
+
+    id: int
+    at: datetime
+    username: str
+    action: str
+    record_type: str
+    record_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def list_entries(
+    *,
+    session: Session,
+    username: str | None = None,
+    record_type: str | None = None,
+    record_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> tuple[list[AuditRow], int]:
+    """Audit entries, newest first, filtered by user, record and time [since, until); and how many match."""
+    filters = []
+    if username:
+        filters.append(AuditEntry.username == username)
+    if record_type:
+        filters.append(AuditEntry.record_type == record_type)
+    if record_id:
+        filters.append(AuditEntry.record_id == record_id)
+    if since is not None:
+        filters.append(AuditEntry.at >= since)
+    if until is not None:
+        filters.append(AuditEntry.at < until)
+    total = int(session.scalar(select(func.count()).select_from(AuditEntry).where(*filters)) or 0)
+    rows = session.execute(
+        select(
+            AuditEntry.id,
+            AuditEntry.at,
+            AuditEntry.username,
+            AuditEntry.action,
+            AuditEntry.record_type,
+            AuditEntry.record_id,
+            AuditEntry.before,
+            AuditEntry.after,
+        )
+        .where(*filters)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [AuditRow(*row) for row in rows], total
+
+
+def filter_choices(*, session: Session) -> tuple[list[str], list[str]]:
+    """The usernames and record types that occur in the log, for the filter boxes."""
+    names = session.scalars(select(AuditEntry.username).distinct().order_by(AuditEntry.username)).all()
+    types = session.scalars(select(AuditEntry.record_type).distinct().order_by(AuditEntry.record_type)).all()
+    return [n for n in names if n], list(types)

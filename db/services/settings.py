@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import Setting
 from db.services import audit
-from db.services.access import requires
+from db.services.access import internal_write, requires
 from domain.errors import StaleRecord, ValidationError
 from domain.roles import Actor, Role
 
@@ -32,6 +32,7 @@ def get_setting_version(*, session: Session, key: str) -> int:
     return int(session.scalar(select(Setting.version).where(Setting.key == key)) or 0)
 
 
+@internal_write("called by registered services and the demo seeder")
 def put_setting(*, session: Session, actor: Actor, key: str, value: Any, expected_version: int | None) -> int:
     """Write a setting row (internal: callers are registered services); returns the new version."""
     current = session.execute(select(Setting.value, Setting.version).where(Setting.key == key)).first()

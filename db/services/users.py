@@ -6,18 +6,22 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import bcrypt
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import Organisation, Setting, User
+from db.base import utcnow
+from db.models import CouncilTerm, Organisation, Setting, User
 from db.services import audit
-from db.services.access import requires
+from db.services.access import internal_write, requires
 from db.services.settings import SETUP_TOKEN_HASH, get_setting, put_setting
-from domain.errors import ValidationError
+from domain.auth_policy import FailureState, LoginPolicy, after_failure, is_locked, session_is_valid
+from domain.clock import today
+from domain.errors import NotFound, StaleRecord, ValidationError
 from domain.passwords import check_password, check_username
 from domain.roles import ANONYMOUS, Actor, Role
 from domain.text import clean_text, has_control_characters
@@ -37,9 +41,22 @@ class UserInfo:
     organisation_id: int | None
     organisation_name: str | None
     is_active: bool
+    must_change_password: bool = False
+    sessions_not_before: datetime | None = None
+    last_activity_at: datetime | None = None
+    council_active: bool = True
+
+    @property
+    def effective_role(self) -> Role:
+        """The role that decides rights: a council user whose unit holds no active term has no council rights."""
+        if self.role is Role.COUNCIL and not self.council_active:
+            return Role.VIEWER
+        return self.role
 
     def actor(self) -> Actor:
-        return Actor(user_id=self.id, username=self.username, role=self.role, organisation_id=self.organisation_id)
+        return Actor(
+            user_id=self.id, username=self.username, role=self.effective_role, organisation_id=self.organisation_id
+        )
 
 
 def _rounds() -> int:
@@ -68,8 +85,17 @@ def _password_matches(password: str, password_hash: str | None) -> bool:
     return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
 
 
-def _user_info_query() -> Select[int, str, str, str, int | None, str, bool]:
-    return select(
+def _user_info_query() -> Select[Any]:
+    active_term = (
+        select(CouncilTerm.id)
+        .where(
+            CouncilTerm.organisation_id == User.organisation_id,
+            CouncilTerm.starts_on <= today(),
+            today() < CouncilTerm.ends_on,
+        )
+        .exists()
+    )
+    return select(  # type: ignore[return-value]
         User.id,
         User.username,
         User.display_name,
@@ -77,6 +103,10 @@ def _user_info_query() -> Select[int, str, str, str, int | None, str, bool]:
         User.organisation_id,
         Organisation.name.label("organisation_name"),
         User.is_active,
+        User.must_change_password,
+        User.sessions_not_before,
+        User.last_activity_at,
+        active_term.label("council_active"),
     ).outerjoin(Organisation, Organisation.id == User.organisation_id)
 
 
@@ -89,6 +119,10 @@ def _to_info(row: Any) -> UserInfo:
         organisation_id=row.organisation_id,
         organisation_name=row.organisation_name,
         is_active=bool(row.is_active),
+        must_change_password=bool(row.must_change_password),
+        sessions_not_before=row.sessions_not_before,
+        last_activity_at=row.last_activity_at,
+        council_active=bool(row.council_active),
     )
 
 
@@ -105,19 +139,129 @@ def get_active_user(*, session: Session, username: str) -> UserInfo | None:
     return _to_info(row) if row else None
 
 
-def authenticate(*, session: Session, username: str, password: str) -> UserInfo | None:
-    """The user if the username and password match an active account, else None (same time either way)."""
+@requires(public=True)
+def login_attempt(
+    *, session: Session, actor: Actor, username: str, password: str, policy: LoginPolicy, now: datetime
+) -> UserInfo | None:
+    """Check a password against an active account, counting failures and locking per the policy.
+
+    Unknown users, wrong passwords and locked accounts all return None after the same bcrypt work,
+    so neither the answer nor its timing tells which.
+    """
+    del actor  # anonymous by nature
     key = username.strip().lower()
-    row = session.execute(select(User.password_hash).where(User.username == key, User.is_active.is_(True))).first()
-    if not _password_matches(password, row.password_hash if row else None):
+    row = session.execute(
+        select(User.id, User.password_hash, User.failed_attempts, User.failed_window_start, User.locked_until).where(
+            User.username == key, User.is_active.is_(True)
+        )
+    ).first()
+    matches = _password_matches(password, row.password_hash if row else None)
+    if row is None:
         return None
+    state = FailureState(row.failed_attempts, row.failed_window_start, row.locked_until)
+    who = Actor(user_id=row.id, username=key, role=None)
+    if is_locked(state, now):
+        audit.record(
+            session=session, actor=who, action="user.login_refused_locked", record_type="user", record_id=row.id
+        )
+        return None
+    if not matches:
+        new = after_failure(state, now, policy)
+        session.execute(
+            update(User)
+            .where(User.id == row.id)
+            .values(
+                failed_attempts=new.failed_attempts, failed_window_start=new.window_start, locked_until=new.locked_until
+            )
+        )
+        action = "user.locked" if new.locked_until is not None else "user.login_failed"
+        audit.record(
+            session=session,
+            actor=who,
+            action=action,
+            record_type="user",
+            record_id=row.id,
+            after={"failed_attempts": new.failed_attempts, "locked_until": new.locked_until},
+        )
+        return None
+    session.execute(
+        update(User)
+        .where(User.id == row.id)
+        .values(failed_attempts=0, failed_window_start=None, locked_until=None, last_activity_at=now)
+    )
+    audit.record(session=session, actor=who, action="user.login", record_type="user", record_id=row.id)
     return get_active_user(session=session, username=key)
+
+
+def session_still_valid(*, user: UserInfo, logged_in_at: datetime, now: datetime, policy: LoginPolicy) -> bool:
+    """Whether a session or cookie that began at `logged_in_at` may go on (not revoked, not idle too long)."""
+    return session_is_valid(
+        logged_in_at=logged_in_at,
+        sessions_not_before=user.sessions_not_before,
+        last_activity_at=user.last_activity_at,
+        now=now,
+        policy=policy,
+    )
+
+
+ACTIVITY_GRANULARITY = timedelta(minutes=1)
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER)
+def touch_activity(*, session: Session, actor: Actor, now: datetime) -> None:
+    """Note that the user is active (at most once a minute). Session bookkeeping: no audit entry."""
+    session.execute(
+        update(User)
+        .where(
+            User.id == actor.user_id,
+            or_(User.last_activity_at.is_(None), User.last_activity_at < now - ACTIVITY_GRANULARITY),
+        )
+        .values(last_activity_at=now)
+    )
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER)
+def logout(*, session: Session, actor: Actor, now: datetime) -> None:
+    """End every session and cookie of the user issued before now (the library only deletes its cookie)."""
+    session.execute(update(User).where(User.id == actor.user_id).values(sessions_not_before=now))
+    audit.record(session=session, actor=actor, action="user.logout", record_type="user", record_id=actor.user_id)
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER)
+def change_own_password(*, session: Session, actor: Actor, current: str, new: str, repeat: str, now: datetime) -> None:
+    """Change one's own password (the current one is required); other sessions of the user end."""
+    row = session.execute(select(User.password_hash).where(User.id == actor.user_id)).first()
+    if row is None or not _password_matches(current, row.password_hash):
+        raise ValidationError("validation.current_password_wrong", field="current_password")
+    check_password(new, repeat)
+    if new == current:
+        raise ValidationError("validation.password_unchanged", field="password")
+    session.execute(
+        update(User)
+        .where(User.id == actor.user_id)
+        .values(
+            password_hash=hash_password(new),
+            must_change_password=False,
+            sessions_not_before=now,
+            version=User.version + 1,
+            updated_at=now,
+        )
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.change_password",
+        record_type="user",
+        record_id=actor.user_id,
+        after={"must_change_password": False},
+    )
 
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
 
 
+@internal_write("the app at start, on an empty database")
 def issue_setup_token(*, session: Session) -> str | None:
     """On a database with no account, make a new one-time setup token (only its hash is stored)."""
     if count_users(session=session) > 0:
@@ -154,6 +298,7 @@ def _insert_user(
     password: str,
     role: Role,
     organisation_id: int | None,
+    must_change_password: bool = False,
 ) -> int:
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationError("validation.username_taken", field="username")
@@ -172,6 +317,7 @@ def _insert_user(
                     role=role.value,
                     organisation_id=organisation_id,
                     is_active=True,
+                    must_change_password=must_change_password,
                 )
                 .returning(User.id)
             ).scalar_one()
@@ -239,8 +385,12 @@ def create_user(
     password: str,
     role: Role | str,
     organisation_id: int | None = None,
+    temporary_password: bool = True,
 ) -> int:
-    """Create an account with a role (and, for council users, their unit)."""
+    """Create an account with a role (and, for council users, their unit).
+
+    The password an administrator types is temporary by default: the user must choose their own at first login.
+    """
     try:
         role = Role(role)
     except ValueError as exc:
@@ -253,4 +403,172 @@ def create_user(
         password=check_password(password),
         role=role,
         organisation_id=organisation_id,
+        must_change_password=temporary_password,
+    )
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """An account as the administrator lists it."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation_id: int | None
+    organisation_name: str | None
+    is_active: bool
+    locked_until: datetime | None
+    must_change_password: bool
+    last_activity_at: datetime | None
+    version: int
+
+
+def list_users(*, session: Session) -> list[UserRow]:
+    """Every account with its unit, for the administrator."""
+    rows = session.execute(
+        select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.role,
+            User.organisation_id,
+            Organisation.name,
+            User.is_active,
+            User.locked_until,
+            User.must_change_password,
+            User.last_activity_at,
+            User.version,
+        )
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .order_by(User.is_active.desc(), User.role, User.username)
+    ).all()
+    return [UserRow(*row) for row in rows]
+
+
+def _load(session: Session, user_id: int) -> Any:
+    row = session.execute(
+        select(
+            User.id, User.username, User.display_name, User.role, User.organisation_id, User.is_active, User.version
+        ).where(User.id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _other_active_admins(session: Session, user_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN.value, User.is_active.is_(True), User.id != user_id)
+        )
+        or 0
+    )
+
+
+def _versioned_update(session: Session, user_id: int, expected_version: int, **values: Any) -> None:
+    result = session.execute(
+        update(User)
+        .where(User.id == user_id, User.version == expected_version)
+        .values(**values, version=User.version + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleRecord()
+
+
+@requires(Role.ADMIN)
+def update_user(
+    *,
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    expected_version: int,
+    display_name: str,
+    role: Role | str,
+    organisation_id: int | None,
+) -> None:
+    """Change an account's name, role and unit; the last active administrator keeps the admin role."""
+    before = _load(session, user_id)
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise ValidationError("validation.choice", field="role") from exc
+    name = _check_display_name(display_name)
+    if role is Role.COUNCIL and organisation_id is None:
+        raise ValidationError("validation.council_needs_unit", field="organisation_id")
+    if organisation_id is not None and session.get(Organisation, organisation_id) is None:
+        raise ValidationError("validation.choice", field="organisation_id")
+    if before.role == Role.ADMIN.value and role is not Role.ADMIN and before.is_active:
+        if _other_active_admins(session, user_id) == 0:
+            raise ValidationError("validation.last_admin", field="role")
+    _versioned_update(
+        session, user_id, expected_version, display_name=name, role=role.value, organisation_id=organisation_id
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.update",
+        record_type="user",
+        record_id=user_id,
+        before={"display_name": before.display_name, "role": before.role, "organisation_id": before.organisation_id},
+        after={"display_name": name, "role": role.value, "organisation_id": organisation_id},
+    )
+
+
+@requires(Role.ADMIN)
+def set_active(*, session: Session, actor: Actor, user_id: int, expected_version: int, active: bool) -> None:
+    """Deactivate (ending the user's sessions at once) or reactivate an account; never the last active admin."""
+    before = _load(session, user_id)
+    if not active and before.role == Role.ADMIN.value and _other_active_admins(session, user_id) == 0:
+        raise ValidationError("validation.last_admin", field="is_active")
+    values: dict[str, Any] = {"is_active": active}
+    if not active:
+        values["sessions_not_before"] = utcnow()
+    _versioned_update(session, user_id, expected_version, **values)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.activate" if active else "user.deactivate",
+        record_type="user",
+        record_id=user_id,
+        before={"is_active": bool(before.is_active)},
+        after={"is_active": active},
+    )
+
+
+@requires(Role.ADMIN)
+def unlock_user(*, session: Session, actor: Actor, user_id: int) -> None:
+    """Lift a login lock and forget the counted failures."""
+    _load(session, user_id)
+    session.execute(
+        update(User).where(User.id == user_id).values(failed_attempts=0, failed_window_start=None, locked_until=None)
+    )
+    audit.record(session=session, actor=actor, action="user.unlock", record_type="user", record_id=user_id)
+
+
+@requires(Role.ADMIN)
+def reset_password(*, session: Session, actor: Actor, user_id: int, expected_version: int, new_password: str) -> None:
+    """Set a temporary password: the user's sessions end and a change is forced at the next login."""
+    _load(session, user_id)
+    check_password(new_password)
+    _versioned_update(
+        session,
+        user_id,
+        expected_version,
+        password_hash=hash_password(new_password),
+        must_change_password=True,
+        sessions_not_before=utcnow(),
+        failed_attempts=0,
+        failed_window_start=None,
+        locked_until=None,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.reset_password",
+        record_type="user",
+        record_id=user_id,
+        after={"must_change_password": True},
     )

@@ -1,14 +1,14 @@
 """Every registered page, run with Streamlit's AppTest for every role and for an anonymous visitor."""
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.engine import get_engine, make_engine, transaction
 from db.migrate import upgrade_to_head
-from db.services import organisations, users
+from db.services import council, organisations, users
 from domain.organisations import OrganisationInput
 from domain.roles import ANONYMOUS, Role
 from ui.auth import ROUTED_FLAG, USER_KEY
@@ -54,6 +54,18 @@ def app_users(tmp_path_factory):
                 phone="13800138000",
             ),
         )
+        council_session = council.create_session(
+            session=session, actor=admin, starts_on=date.today() - timedelta(days=30)
+        )
+        council.seat_term(session=session, actor=admin, session_id=council_session, seat=1, organisation_id=unit,
+                          source="invited")  # fmt: skip
+        spare = organisations.create_organisation(
+            session=session, actor=admin, today=date.today(),
+            data=OrganisationInput(name="无席位志愿服务队", kind="volunteer_team", province="四川"),
+        )  # fmt: skip
+        users.create_user(session=session, actor=admin, username="council_no_term", display_name="无任期理事",
+                          password="password 123", role=Role.COUNCIL, organisation_id=spare)  # fmt: skip
+        infos["council_no_term"] = users.get_active_user(session=session, username="council_no_term")
         for role in (Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER):
             users.create_user(
                 session=session,
@@ -125,3 +137,48 @@ def test_the_home_page_lists_the_staff_to_dos(app_users):
     assert not admin.exception and not viewer.exception
     assert any(t("todo.secretariat_unit_missing", count=1) in m.value for m in admin.markdown)
     assert [s.value for s in viewer.success] == [t("home.no_todos")]
+
+
+def test_a_council_user_whose_unit_holds_no_term_is_refused_council_pages(app_users):
+    at = run_page("pages/applications.py", app_users["council_no_term"])
+    assert [e.value for e in at.error] == [t("error.forbidden")]
+    seated = run_page("pages/applications.py", app_users[Role.COUNCIL])
+    assert [e.value for e in seated.title] == [t("page.applications")]
+
+
+def test_the_admin_sees_every_account_and_the_audit_log_lists_the_writes(app_users):
+    at = run_page("pages/users.py", app_users[Role.ADMIN])
+    assert not at.exception
+    listed = at.dataframe[0].value.to_string()
+    for username in ("admin1", "secretariat1", "council1", "viewer1", "council_no_term"):
+        assert username in listed
+    log = run_page("pages/audit.py", app_users[Role.SECRETARIAT])
+    assert not log.exception
+    assert t("action.organisation.create") in log.dataframe[0].value.to_string()
+
+
+def test_an_admin_creates_an_account_and_bad_input_is_shown_beside_the_field(app_users):
+    at = run_page("pages/users.py", app_users[Role.ADMIN])
+    form_inputs = {ti.label: ti for ti in at.text_input}
+    form_inputs[t("field.username")].input("Bad Name")
+    form_inputs[t("field.display_name")].input("新同事")
+    form_inputs[t("users.temporary_password")].input("temporary 2026")
+    submit = next(b for b in at.button if b.label == t("users.create"))
+    submit.click().run()
+    assert t("validation.username_invalid") in [e.value for e in at.error]
+    form_inputs = {ti.label: ti for ti in at.text_input}
+    assert form_inputs[t("field.display_name")].value == "新同事", "input stays on screen"
+    form_inputs[t("field.username")].input("new.colleague")
+    next(b for b in at.button if b.label == t("users.create")).click().run()
+    assert [s.value for s in at.success] == [t("users.created", username="new.colleague")]
+    assert "new.colleague" in at.dataframe[0].value.to_string()
+
+
+def test_the_account_page_changes_the_password_only_with_the_current_one(app_users):
+    at = run_page("pages/account.py", app_users[Role.VIEWER])
+    boxes = {ti.label: ti for ti in at.text_input}
+    boxes[t("field.current_password")].input("not my password")
+    boxes[t("field.password")].input("a brand new passphrase")
+    boxes[t("field.password_repeat")].input("a brand new passphrase")
+    next(b for b in at.button if b.label == t("account.change_password")).click().run()
+    assert t("validation.current_password_wrong") in [e.value for e in at.error]

@@ -4,9 +4,9 @@ from sqlalchemy import func, select
 
 from db.migrate import upgrade_to_head
 from db.models import AuditEntry, Organisation, User
-from db.services import users
 from db.services.settings import is_demo_database
 from scripts.seed_demo import DEMO_PASSWORD, database_state, seed
+from tests.conftest import attempt_login as login
 
 
 def test_the_demo_database_has_the_secretariat_80_units_and_four_accounts(fresh_engine):
@@ -39,7 +39,7 @@ def test_the_demo_database_has_the_secretariat_80_units_and_four_accounts(fresh_
     with Session(fresh_engine) as session:
         assert is_demo_database(session=session)
         assert database_state(session) == "demo"
-        assert users.authenticate(session=session, username="demo_viewer", password=DEMO_PASSWORD)
+        assert login(session, "demo_viewer", DEMO_PASSWORD)
 
 
 def test_a_database_with_records_is_recognised_and_left_alone(session, admin):

@@ -8,6 +8,7 @@ from db.services import users
 from db.services.settings import SETUP_TOKEN_HASH
 from domain.errors import PermissionDenied, ValidationError
 from domain.roles import ANONYMOUS, Role
+from tests.conftest import attempt_login as login
 
 
 def user_count(session) -> int:
@@ -89,7 +90,7 @@ def test_a_passphrase_of_72_bytes_works_and_has_no_20_character_cap(session):
     passphrase = "绿" * 24  # 72 UTF-8 bytes
     token = users.issue_setup_token(session=session)
     first_admin(session, token, password=passphrase, password_repeat=passphrase)
-    assert users.authenticate(session=session, username="root", password=passphrase) is not None
+    assert login(session, "root", passphrase) is not None
     long_ascii = "correct horse battery staple " * 2
     long_ascii = long_ascii.strip()
     assert len(long_ascii) > 20
@@ -102,14 +103,14 @@ def test_a_passphrase_of_72_bytes_works_and_has_no_20_character_cap(session):
         password=long_ascii,
         role=Role.SECRETARIAT,
     )
-    assert users.authenticate(session=session, username="staff", password=long_ascii).role is Role.SECRETARIAT
+    assert login(session, "staff", long_ascii).role is Role.SECRETARIAT
 
 
 def test_authentication_refuses_wrong_passwords_unknown_users_and_is_case_insensitive_on_names(session, admin):
-    assert users.authenticate(session=session, username="ROOT ", password="first admin pass").username == "root"
-    assert users.authenticate(session=session, username="root", password="wrong password") is None
-    assert users.authenticate(session=session, username="nobody", password="first admin pass") is None
-    assert users.authenticate(session=session, username="root", password="x" * 100) is None
+    assert login(session, "ROOT ", "first admin pass").username == "root"
+    assert login(session, "root", "wrong password") is None
+    assert login(session, "nobody", "first admin pass") is None
+    assert login(session, "root", "x" * 100) is None
 
 
 def test_a_council_account_needs_a_unit(session, admin):

@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("pages", "ui", "db", "domain")
 STATIC_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
 ERROR_KEY = re.compile(r"""(?:Error|Denied|Record|NotFound)\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
+NOTICE_KEY = re.compile(r"""["'](login\.[a-z_]+)["']""")
 KEY_ARG = re.compile(r"""\bkey=["']([a-z_]+\.[a-z0-9_.]+)["']""")
 FIELD_ARG = re.compile(r"""\bfield=["']([a-z_]+)["']""")
+ACTION = re.compile(r"""["']((?:user|organisation|setting|council_session|council_term)\.[a-z_]+)["']""")
+RECORD_TYPE = re.compile(r"""record_type=["']([a-z_]+)["']""")
 DEFAULT_KEY = re.compile(r"""key: str = ["']([a-z_]+\.[a-z0-9_.]+)["']""")
 
 
@@ -30,9 +33,12 @@ def used_keys() -> set[str]:
     keys: set[str] = set()
     for path in _source_files():
         text = path.read_text(encoding="utf-8")
-        for pattern in (STATIC_KEY, ERROR_KEY, KEY_ARG, DEFAULT_KEY):
+        for pattern in (STATIC_KEY, ERROR_KEY, KEY_ARG, DEFAULT_KEY, NOTICE_KEY):
             keys.update(pattern.findall(text))
         keys.update(f"field.{name}" for name in FIELD_ARG.findall(text))
+        if "db/services" in path.as_posix():
+            keys.update(f"action.{name}" for name in ACTION.findall(text))
+            keys.update(f"record.{name}" for name in RECORD_TYPE.findall(text))
     keys.update(spec.title_key for spec in PAGES)
     keys.update(f"role.{r.value}" for r in Role)
     keys.update(f"org_kind.{k.value}" for k in OrgKind)
@@ -44,6 +50,7 @@ def test_the_scan_finds_the_keys_of_every_layer():
     keys = used_keys()
     assert "login.title" in keys and "validation.phone_invalid" in keys and "page.users" in keys
     assert "field.credit_code" in keys and "todo.secretariat_unit_missing" in keys
+    assert "action.user.login_failed" in keys and "action.user.deactivate" in keys and "record.council_term" in keys
 
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
