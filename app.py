@@ -10,7 +10,8 @@ from db.migrate import upgrade_to_head
 from db.services import settings, users
 from domain.errors import DomainError
 from ui.account_form import password_change_form
-from ui.auth import ROUTED_FLAG, login_gate
+from ui.auth import ROUTED_FLAG, cookie_key, login_gate
+from ui.config import ConfigError
 from ui.forms import error_text
 from ui.i18n import t
 from ui.layout import demo_banner, language_switch, sidebar_menu
@@ -35,6 +36,12 @@ def _start() -> bool:
 
 def main() -> None:
     """One run: route, gate, frame, then the page itself."""
+    try:
+        cookie_key()  # on PostgreSQL there is no default: refuse to serve anything without a configured key
+    except ConfigError as exc:
+        log.error("refusing to start: %s", exc)
+        st.error(t("error.config"))
+        st.stop()
     _start()
     language_switch()
     pages = st_pages()

@@ -148,14 +148,11 @@ def login_gate() -> UserInfo | None:
             st.session_state["logout"] = True
 
     fields = {
-        "Form name": t("login.title"),
+        "Form name": t("app.title"),
         "Username": t("login.username"),
         "Password": t("login.password"),
         "Login": t("login.submit"),
     }
-    header = st.empty()
-    if not st.session_state.get("authentication_status"):
-        header.title(t("app.title"))
     authenticator.login(location="main", fields=fields, key="login_form")
     status = st.session_state.get("authentication_status")
     if status is False:
@@ -163,7 +160,6 @@ def login_gate() -> UserInfo | None:
     if not status:
         _forget_user()
         return None
-    header.empty()
     now = utcnow()
     username = st.session_state.get("username") or ""
     with transaction() as session:

@@ -144,3 +144,18 @@ def test_a_forced_server_error_shows_no_traceback_or_sql(page, start_server, tmp
     ):
         assert leak not in body, f"{leak!r} reached the browser"
     assert "evsn_missing_database_for_e2e" in server.log(), "the details belong in the server log"
+
+
+def test_on_postgresql_the_app_refuses_to_run_without_a_configured_cookie_key(page, start_server):
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    url = create_pg_database()
+    try:
+        server = start_server(url, AUTH_COOKIE_KEY="")
+        page.goto(server.url)
+        wait_for_app(page)
+        page.get_by_text(t("error.config")).wait_for()
+        assert box(page, "用户名").count() == 0 and box(page, "一次性设置令牌").count() == 0
+        assert "AUTH_COOKIE_KEY" in server.log()
+    finally:
+        drop_pg_database(url)
