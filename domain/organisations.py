@@ -10,7 +10,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from domain.errors import ValidationError
-from domain.text import clean_text, has_control_characters, normalise_identifier
+from domain.text import clean_text, has_control_characters, name_key, normalise_identifier
 
 
 class OrgKind(StrEnum):
@@ -145,6 +145,9 @@ def validate_organisation(data: OrganisationInput, *, today: date) -> Organisati
             raise ValidationError("validation.control_characters", field=field)
     if not cleaned["name"]:
         raise ValidationError("validation.required", field="name")
+    if len(name_key(cleaned["name"])) > MAX_LEN["name"]:
+        # NFKC can lengthen a name (㈱ becomes (株)); the stored comparison key must fit its column too.
+        raise ValidationError("validation.too_long", field="name", max=MAX_LEN["name"])
     if data.kind not in {k.value for k in OrgKind}:
         raise ValidationError("validation.choice", field="kind")
     if data.province not in PROVINCES:

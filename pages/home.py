@@ -1,12 +1,12 @@
 """Home (首页): a greeting and the to-dos that every screen's provider contributes for this user."""
 
-from datetime import date
-
 import streamlit as st
 
 from db.engine import transaction
 from db.services.todos import collect_todos
+from domain.clock import today
 from ui.auth import require_role
+from ui.forms import plain
 from ui.i18n import enum_label, format_date, t
 from ui.layout import link_to
 
@@ -16,9 +16,9 @@ st.title(t("home.title"))
 st.caption(
     t(
         "home.greeting",
-        name=user.display_name,
+        name=plain(user.display_name),
         role=enum_label("role", user.role),
-        today=format_date(date.today()),
+        today=format_date(today()),
     )
 )
 with transaction() as session:

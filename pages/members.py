@@ -31,6 +31,11 @@ status = cols[3].selectbox(
     format_func=lambda v: t("common.all") if v is None else enum_label("org_status", v),
 )
 
+filters = (search, kind, province, status)
+if st.session_state.get("_members_filters") != filters:
+    # A new filter starts again from the first page, so the table is never empty past the last page.
+    st.session_state["_members_filters"] = filters
+    st.session_state["members_page"] = 1
 page_number = int(st.session_state.get("members_page", 1))
 with transaction() as session:
     rows, total = list_organisations(

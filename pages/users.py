@@ -10,7 +10,7 @@ from db.services.organisations import organisation_choices
 from domain.errors import DomainError
 from domain.roles import Role
 from ui.auth import require_role
-from ui.forms import clear_errors, error_text, field_error, remember_error
+from ui.forms import clear_errors, error_text, field_error, save
 from ui.i18n import enum_label, format_datetime, t
 from ui.layout import link_to
 
@@ -39,6 +39,8 @@ def _run(action_key: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
         st.error(error_text(exc))
         return
     st.session_state["_users_notice"] = t(action_key)
+    for key in [k for k in st.session_state if str(k).startswith("_user_version_")]:
+        st.session_state.pop(key, None)
     st.rerun()
 
 
@@ -78,22 +80,20 @@ with tab_new, st.form(NEW_FORM, clear_on_submit=False):
     password = st.text_input(t("users.temporary_password"), type="password", help=t("users.temporary_help"))
     field_error(NEW_FORM, "password")
     if st.form_submit_button(t("users.create"), type="primary"):
-        try:
-            with transaction(write=True) as session:
-                users.create_user(
-                    session=session,
-                    actor=admin.actor(),
-                    username=username,
-                    display_name=display_name,
-                    password=password,
-                    role=role,
-                    organisation_id=unit,
-                )
-        except DomainError as exc:
-            remember_error(NEW_FORM, exc)
-            st.rerun()
-        clear_errors(NEW_FORM)
-        st.session_state["_users_notice"] = t("users.created", username=username.strip().lower())
+        created = save(
+            NEW_FORM,
+            lambda session: users.create_user(
+                session=session,
+                actor=admin.actor(),
+                username=username,
+                display_name=display_name,
+                password=password,
+                role=role,
+                organisation_id=unit,
+            ),
+        )
+        if created:
+            st.session_state["_users_notice"] = t("users.created", username=username.strip().lower())
         st.rerun()
 
 with tab_edit:
@@ -102,16 +102,27 @@ with tab_edit:
         st.stop()
     by_id = {a.id: a for a in accounts}
     chosen = st.selectbox(
-        t("users.choose"), list(by_id), format_func=lambda i: f"{by_id[i].username}（{by_id[i].display_name}）"
+        t("users.choose"),
+        list(by_id),
+        key="users_choose",
+        format_func=lambda i: f"{by_id[i].username}（{by_id[i].display_name}）",
     )
     account = by_id[chosen]
+    # The version the admin first saw is what an edit is checked against (not the one re-read at submit).
+    version_key = f"_user_version_{account.id}"
+    seen_version = st.session_state.setdefault(version_key, account.version)
+    widget_keys = [f"user_{field}_{account.id}" for field in ("name", "role", "unit")]
     link_to("audit", t("users.history"), query_params={"type": "user", "id": str(account.id)})
     with st.form(EDIT_FORM):
-        name = st.text_input(t("field.display_name"), value=account.display_name, max_chars=50)
+        name = st.text_input(t("field.display_name"), value=account.display_name, max_chars=50, key=widget_keys[0])
         field_error(EDIT_FORM, "display_name")
         roles = [r.value for r in Role]
         new_role = st.selectbox(
-            t("field.role"), roles, index=roles.index(account.role), format_func=lambda v: enum_label("role", v)
+            t("field.role"),
+            roles,
+            index=roles.index(account.role),
+            format_func=lambda v: enum_label("role", v),
+            key=widget_keys[1],
         )
         field_error(EDIT_FORM, "role")
         unit_ids = [None, *unit_names]
@@ -120,27 +131,34 @@ with tab_edit:
             unit_ids,
             index=unit_ids.index(account.organisation_id) if account.organisation_id in unit_ids else 0,
             format_func=lambda v: unit_names.get(v, t("users.no_unit")),
+            key=widget_keys[2],
         )
         field_error(EDIT_FORM, "organisation_id")
         if st.form_submit_button(t("common.save"), type="primary"):
-            try:
-                with transaction(write=True) as session:
-                    users.update_user(
-                        session=session,
-                        actor=admin.actor(),
-                        user_id=account.id,
-                        expected_version=account.version,
-                        display_name=name,
-                        role=new_role,
-                        organisation_id=new_unit,
-                    )
-            except DomainError as exc:
-                remember_error(EDIT_FORM, exc)
-                st.rerun()
-            clear_errors(EDIT_FORM)
-            st.session_state["_users_notice"] = t("users.saved")
+            saved = save(
+                EDIT_FORM,
+                lambda session: users.update_user(
+                    session=session,
+                    actor=admin.actor(),
+                    user_id=account.id,
+                    expected_version=seen_version,
+                    display_name=name,
+                    role=new_role,
+                    organisation_id=new_unit,
+                ),
+            )
+            if saved:
+                st.session_state.pop(version_key, None)
+                st.session_state["_users_notice"] = t("users.saved")
             st.rerun()
     field_error(EDIT_FORM, "_form")
+    if seen_version != account.version:
+        st.warning(t("users.changed_meanwhile"))
+        if st.button(t("common.reload"), key=f"reload{account.id}"):
+            for key in [version_key, *widget_keys]:
+                st.session_state.pop(key, None)
+            clear_errors(EDIT_FORM)
+            st.rerun()
 
     cols = st.columns(3)
     with cols[0]:
@@ -153,7 +171,7 @@ with tab_edit:
                 "users.saved",
                 users.set_active,
                 user_id=account.id,
-                expected_version=account.version,
+                expected_version=seen_version,
                 active=not account.is_active,
             )
     with cols[1]:
@@ -167,6 +185,6 @@ with tab_edit:
                 "users.password_reset",
                 users.reset_password,
                 user_id=account.id,
-                expected_version=account.version,
+                expected_version=seen_version,
                 new_password=temporary,
             )

@@ -6,9 +6,9 @@ from db.base import utcnow
 from db.engine import transaction
 from db.services import users
 from db.services.users import UserInfo
-from domain.errors import DomainError
 from ui.auth import LOGGED_IN_AT
-from ui.forms import clear_errors, field_error, remember_error
+from ui.config import login_policy
+from ui.forms import field_error, save
 from ui.i18n import t
 
 FORM = "change_password"
@@ -26,15 +26,21 @@ def password_change_form(user: UserInfo) -> bool:
         submitted = st.form_submit_button(t("account.change_password"), type="primary")
     if not submitted:
         return False
-    try:
-        with transaction(write=True) as session:
-            users.change_own_password(
-                session=session, actor=user.actor(), current=current, new=new, repeat=repeat, now=utcnow()
-            )
-    except DomainError as exc:
-        remember_error(FORM, exc)
+    changed = save(
+        FORM,
+        lambda session: users.change_own_password(
+            session=session, actor=user.actor(), current=current, new=new, repeat=repeat, now=utcnow()
+        ),
+    )
+    if not changed:
+        errors = st.session_state.get(f"_errors_{FORM}", {})
+        if "current_password" in errors:
+            # Guessing the current password through this form counts like failed logins.
+            with transaction(write=True) as session:
+                users.count_wrong_current_password(
+                    session=session, actor=user.actor(), policy=login_policy(), now=utcnow()
+                )
         st.rerun()
-    clear_errors(FORM)
     # This tab's session goes on; every other session and cookie of the user ended with the change.
     st.session_state[LOGGED_IN_AT] = utcnow()
     st.session_state["_password_changed"] = True

@@ -6,7 +6,7 @@ users table on every run (a deactivated user is logged out at the next click).
 
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -23,10 +23,12 @@ from ui.i18n import t
 from ui.navigation import page
 
 COOKIE_NAME = "evsn_auth"
+CLOCK_SKEW = timedelta(minutes=2)
 USER_KEY = "current_user"
 ROUTED_FLAG = "_routed_by_app"
 LOGOUT_REQUEST = "_logout_requested"
 LOGGED_IN_AT = "_logged_in_at"
+LAST_SEEN = "_last_seen"
 NOTICE = "_login_notice"
 
 
@@ -58,8 +60,12 @@ def _cookie_claims(key: str) -> tuple[str, datetime] | None:
         return None
     if expires <= time.time():
         return None
-    # The library's cookie holds only the expiry; it was issued exactly cookie_expiry_days before it.
+    # The library's cookie holds only the expiry; it was issued exactly cookie_expiry_days before it. The
+    # signing key is bound to that number of days (config.signing_key), so a cookie made under another
+    # setting does not verify, and an issue time in the future is refused.
     issued = datetime.fromtimestamp(expires - cookie_expiry_days() * 86400, tz=UTC)
+    if issued > datetime.now(UTC) + CLOCK_SKEW:
+        return None
     return username, issued
 
 
@@ -77,6 +83,7 @@ def request_logout() -> None:
 def _forget_user() -> None:
     st.session_state.pop(USER_KEY, None)
     st.session_state.pop(LOGGED_IN_AT, None)
+    st.session_state.pop(LAST_SEEN, None)
     for name in ("name", "username", "authentication_status", "email", "roles"):
         st.session_state[name] = None
 
@@ -109,14 +116,17 @@ def login_gate() -> UserInfo | None:
     model = authenticator.authentication_controller.authentication_model
 
     def check_credentials(username: str, password: str) -> bool:
+        # Reserve the attempt, check bcrypt with no transaction open, then record the outcome.
         with transaction(write=True) as session:
-            info = users.login_attempt(
-                session=session, actor=ANONYMOUS, username=username, password=password, policy=policy, now=utcnow()
-            )
+            ticket = users.begin_login(session=session, actor=ANONYMOUS, username=username, policy=policy, now=utcnow())
+        matched = users.password_matches(ticket, password)
+        with transaction(write=True) as session:
+            info = users.finish_login(session=session, actor=ANONYMOUS, ticket=ticket, matched=matched, now=utcnow())
         if info is None:
             return False
         credentials["usernames"][info.username] = _library_entry(info)
         st.session_state[LOGGED_IN_AT] = utcnow()
+        st.session_state[LAST_SEEN] = utcnow()
         return True
 
     # Our users table decides; the library's dict only ever holds the one user being signed in.
@@ -143,6 +153,7 @@ def login_gate() -> UserInfo | None:
         ):
             credentials["usernames"][info.username] = _library_entry(info)
             st.session_state[LOGGED_IN_AT] = claims[1]
+            st.session_state[LAST_SEEN] = utcnow()
         elif st.context.cookies.get(COOKIE_NAME):
             # A forged, expired or revoked cookie: make the library ignore it and show the form.
             st.session_state["logout"] = True
@@ -165,10 +176,13 @@ def login_gate() -> UserInfo | None:
     with transaction() as session:
         info = users.get_active_user(session=session, username=username)
     logged_in_at = st.session_state.get(LOGGED_IN_AT)
+    last_seen = st.session_state.get(LAST_SEEN)
     if (
         info is None
         or not isinstance(logged_in_at, datetime)
         or not users.session_still_valid(user=info, logged_in_at=logged_in_at, now=now, policy=policy)
+        # Idle time counts per browser session too: a forgotten tab ends even while the user works elsewhere.
+        or (isinstance(last_seen, datetime) and now - last_seen > policy.idle_timeout)
     ):
         authenticator.logout(location="unrendered")
         _forget_user()
@@ -178,6 +192,7 @@ def login_gate() -> UserInfo | None:
         with transaction(write=True) as session:
             users.touch_activity(session=session, actor=info.actor(), now=now)
     st.session_state[USER_KEY] = info
+    st.session_state[LAST_SEEN] = now
     return info
 
 

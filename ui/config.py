@@ -1,5 +1,7 @@
 """Runtime configuration that is not in the database: the login cookie key and timings."""
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -44,6 +46,13 @@ def resolve_cookie_key(*, env: Mapping[str, str], secrets_auth: Mapping[str, str
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
     return key
+
+
+def signing_key(cookie_key: str, expiry_days: float) -> str:
+    """The key that actually signs cookies: bound to the cookie lifetime, so changing AUTH_COOKIE_DAYS retires
+    every earlier cookie instead of shifting the issue time derived from their expiry."""
+    message = f"evsn-login-cookie:v1:{expiry_days:g}".encode()
+    return hmac.new(cookie_key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def cookie_expiry_days() -> float:

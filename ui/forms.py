@@ -1,7 +1,12 @@
 """Form helpers: field errors shown beside the field, input kept on screen."""
 
-import streamlit as st
+import re
+from collections.abc import Callable
 
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from db.engine import transaction
 from domain.errors import DomainError
 from ui.i18n import t
 
@@ -29,3 +34,24 @@ def field_error(form: str, field: str) -> None:
     message = st.session_state.get(f"_errors_{form}", {}).get(field)
     if message:
         st.error(message, icon=":material/error:")
+
+
+def save(form: str, write: Callable[[Session], object]) -> bool:
+    """Run one write in its own transaction; on a refusal keep the message for its field and return False."""
+    try:
+        with transaction(write=True) as session:
+            write(session)
+    except DomainError as exc:
+        remember_error(form, exc)
+        return False
+    clear_errors(form)
+    return True
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str | None) -> str:
+    """User text made inert for Streamlit's Markdown (no links, images or formatting): every special
+    character is escaped, so it shows exactly as typed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")

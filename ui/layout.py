@@ -4,6 +4,7 @@ import streamlit as st
 
 from db.services.users import UserInfo
 from ui.auth import request_logout
+from ui.forms import plain
 from ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, enum_label, t
 from ui.navigation import menu_for
 
@@ -42,9 +43,9 @@ def sidebar_menu(user: UserInfo, pages: dict[str, st.Page]) -> None:
         role = enum_label("role", user.role)
         if user.effective_role is not user.role:
             role = t("layout.council_without_term")
-        st.caption(t("layout.signed_in_as", name=user.display_name, role=role))
+        st.caption(t("layout.signed_in_as", name=plain(user.display_name), role=role))
         if user.organisation_name:
-            st.caption(user.organisation_name)
+            st.caption(plain(user.organisation_name))
         st.button(t("layout.logout"), key="logout_button", on_click=request_logout, icon=":material/logout:")
 
 

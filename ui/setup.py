@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from db.engine import transaction
 from db.services import users
-from domain.errors import DomainError
 from domain.roles import ANONYMOUS
-from ui.forms import clear_errors, field_error, remember_error
+from ui.forms import field_error, save
 from ui.i18n import t
 
 FORM = "first_run"
@@ -29,20 +27,18 @@ def render_first_run() -> None:
         field_error(FORM, "password_repeat")
         submitted = st.form_submit_button(t("setup.submit"), type="primary")
     if submitted:
-        try:
-            with transaction(write=True) as session:
-                users.create_first_admin(
-                    session=session,
-                    actor=ANONYMOUS,
-                    token=token,
-                    username=username,
-                    display_name=display_name,
-                    password=password,
-                    password_repeat=repeat,
-                )
-        except DomainError as exc:
-            remember_error(FORM, exc)
-        else:
-            clear_errors(FORM)
+        done = save(
+            FORM,
+            lambda session: users.create_first_admin(
+                session=session,
+                actor=ANONYMOUS,
+                token=token,
+                username=username,
+                display_name=display_name,
+                password=password,
+                password_repeat=repeat,
+            ),
+        )
+        if done:
             st.session_state["_setup_done"] = True
         st.rerun()

@@ -150,8 +150,13 @@ def seat_term(
     try:
         with session.begin_nested():
             term_id = session.execute(insert(CouncilTerm).values(**values).returning(CouncilTerm.id)).scalar_one()
-    except DBAPIError as exc:  # a concurrent writer took the seat first; the database refused ours
-        raise ValidationError("validation.seat_taken", field="seat", seat=seat) from exc
+    except DBAPIError as exc:
+        # A concurrent writer got there first and the database refused ours: say which rule, if it is one.
+        if _overlapping(session, CouncilTerm.seat, seat, term, None):
+            raise ValidationError("validation.seat_taken", field="seat", seat=seat) from exc
+        if _overlapping(session, CouncilTerm.organisation_id, organisation_id, term, None):
+            raise ValidationError("validation.unit_has_seat", field="organisation_id") from exc
+        raise
     audit.record(
         session=session,
         actor=actor,

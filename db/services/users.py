@@ -27,6 +27,7 @@ from domain.roles import ANONYMOUS, Actor, Role
 from domain.text import clean_text, has_control_characters
 
 MAX_DISPLAY_NAME = 50
+MAX_SETUP_TOKENS = 5
 SYSTEM = Actor(user_id=None, username="system", role=None)
 
 
@@ -139,58 +140,85 @@ def get_active_user(*, session: Session, username: str) -> UserInfo | None:
     return _to_info(row) if row else None
 
 
-@requires(public=True)
-def login_attempt(
-    *, session: Session, actor: Actor, username: str, password: str, policy: LoginPolicy, now: datetime
-) -> UserInfo | None:
-    """Check a password against an active account, counting failures and locking per the policy.
+@dataclass(frozen=True)
+class LoginTicket:
+    """A login attempt reserved against the throttle, to be finished after the password check."""
 
-    Unknown users, wrong passwords and locked accounts all return None after the same bcrypt work,
-    so neither the answer nor its timing tells which.
-    """
+    user_id: int
+    username: str
+    password_hash: str
+    locked_by_this_attempt: bool
+
+
+@requires(public=True)
+def begin_login(
+    *, session: Session, actor: Actor, username: str, policy: LoginPolicy, now: datetime
+) -> LoginTicket | None:
+    """Reserve one attempt: count it as a failure before the password is checked, so parallel guesses can
+    never exceed the limit. None for an unknown, inactive or locked account (no password check allowed)."""
     del actor  # anonymous by nature
     key = username.strip().lower()
     row = session.execute(
-        select(User.id, User.password_hash, User.failed_attempts, User.failed_window_start, User.locked_until).where(
-            User.username == key, User.is_active.is_(True)
-        )
+        select(User.id, User.password_hash, User.failed_attempts, User.failed_window_start, User.locked_until)
+        .where(User.username == key, User.is_active.is_(True))
+        .with_for_update()  # PostgreSQL: attempts on one account queue here; SQLite: BEGIN IMMEDIATE does it
     ).first()
-    matches = _password_matches(password, row.password_hash if row else None)
     if row is None:
         return None
     state = FailureState(row.failed_attempts, row.failed_window_start, row.locked_until)
-    who = Actor(user_id=row.id, username=key, role=None)
     if is_locked(state, now):
-        audit.record(
-            session=session, actor=who, action="user.login_refused_locked", record_type="user", record_id=row.id
-        )
         return None
-    if not matches:
-        new = after_failure(state, now, policy)
-        session.execute(
-            update(User)
-            .where(User.id == row.id)
-            .values(
-                failed_attempts=new.failed_attempts, failed_window_start=new.window_start, locked_until=new.locked_until
-            )
-        )
-        action = "user.locked" if new.locked_until is not None else "user.login_failed"
-        audit.record(
-            session=session,
-            actor=who,
-            action=action,
-            record_type="user",
-            record_id=row.id,
-            after={"failed_attempts": new.failed_attempts, "locked_until": new.locked_until},
-        )
-        return None
+    new = after_failure(state, now, policy)
     session.execute(
         update(User)
         .where(User.id == row.id)
+        .values(
+            failed_attempts=new.failed_attempts, failed_window_start=new.window_start, locked_until=new.locked_until
+        )
+    )
+    return LoginTicket(
+        user_id=row.id,
+        username=key,
+        password_hash=row.password_hash,
+        locked_by_this_attempt=new.locked_until is not None,
+    )
+
+
+def password_matches(ticket: LoginTicket | None, password: str) -> bool:
+    """The bcrypt check, run outside any transaction; an unknown user costs the same (a dummy hash)."""
+    return _password_matches(password, ticket.password_hash if ticket else None)
+
+
+@requires(public=True)
+def finish_login(
+    *, session: Session, actor: Actor, ticket: LoginTicket | None, matched: bool, now: datetime
+) -> UserInfo | None:
+    """Record the outcome: a match clears the reserved failure and signs in; a miss stays counted."""
+    del actor
+    if ticket is None:
+        return None
+    who = Actor(user_id=ticket.user_id, username=ticket.username, role=None)
+    if not matched:
+        action = "user.locked" if ticket.locked_by_this_attempt else "user.login_failed"
+        audit.record(session=session, actor=who, action=action, record_type="user", record_id=ticket.user_id)
+        return None
+    session.execute(
+        update(User)
+        .where(User.id == ticket.user_id)
         .values(failed_attempts=0, failed_window_start=None, locked_until=None, last_activity_at=now)
     )
-    audit.record(session=session, actor=who, action="user.login", record_type="user", record_id=row.id)
-    return get_active_user(session=session, username=key)
+    audit.record(session=session, actor=who, action="user.login", record_type="user", record_id=ticket.user_id)
+    return get_active_user(session=session, username=ticket.username)
+
+
+def login_attempt(
+    *, session: Session, actor: Actor, username: str, password: str, policy: LoginPolicy, now: datetime
+) -> UserInfo | None:
+    """The three steps of a login on one session (scripts and tests); the login form runs each step in its
+    own transaction so that no lock is held during bcrypt."""
+    ticket = begin_login(session=session, actor=actor, username=username, policy=policy, now=now)
+    matched = password_matches(ticket, password)
+    return finish_login(session=session, actor=actor, ticket=ticket, matched=matched, now=now)
 
 
 def session_still_valid(*, user: UserInfo, logged_in_at: datetime, now: datetime, policy: LoginPolicy) -> bool:
@@ -225,6 +253,31 @@ def logout(*, session: Session, actor: Actor, now: datetime) -> None:
     """End every session and cookie of the user issued before now (the library only deletes its cookie)."""
     session.execute(update(User).where(User.id == actor.user_id).values(sessions_not_before=now))
     audit.record(session=session, actor=actor, action="user.logout", record_type="user", record_id=actor.user_id)
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER)
+def count_wrong_current_password(*, session: Session, actor: Actor, policy: LoginPolicy, now: datetime) -> bool:
+    """Count a wrong current password like a failed login (in its own transaction, after the refusal rolled
+    back); at the limit the account locks and its sessions end. Returns True when it locked."""
+    row = session.execute(
+        select(User.failed_attempts, User.failed_window_start, User.locked_until)
+        .where(User.id == actor.user_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return False
+    new = after_failure(FailureState(*row), now, policy)
+    values: dict[str, Any] = {
+        "failed_attempts": new.failed_attempts,
+        "failed_window_start": new.window_start,
+        "locked_until": new.locked_until,
+    }
+    if new.locked_until is not None:
+        values["sessions_not_before"] = now
+    session.execute(update(User).where(User.id == actor.user_id).values(**values))
+    action = "user.locked" if new.locked_until is not None else "user.wrong_current_password"
+    audit.record(session=session, actor=actor, action=action, record_type="user", record_id=actor.user_id)
+    return new.locked_until is not None
 
 
 @requires(Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER)
@@ -263,17 +316,19 @@ def _token_digest(token: str) -> str:
 
 @internal_write("the app at start, on an empty database")
 def issue_setup_token(*, session: Session) -> str | None:
-    """On a database with no account, make a new one-time setup token (only its hash is stored)."""
+    """On a database with no account, make a new one-time setup token; only hashes are stored, and the few
+    latest stay valid so that replicas or a restart do not invalidate the token an operator already copied."""
     if count_users(session=session) > 0:
         return None
     token = secrets.token_urlsafe(24)
-    version = int(session.scalar(select(Setting.version).where(Setting.key == SETUP_TOKEN_HASH)) or 0)
+    row = session.execute(select(Setting.value, Setting.version).where(Setting.key == SETUP_TOKEN_HASH)).first()
+    hashes = row.value if row is not None and isinstance(row.value, list) else []
     put_setting(
         session=session,
         actor=SYSTEM,
         key=SETUP_TOKEN_HASH,
-        value=_token_digest(token),
-        expected_version=version,
+        value=[*hashes, _token_digest(token)][-MAX_SETUP_TOKENS:],
+        expected_version=row.version if row is not None else 0,
     )
     return token
 
@@ -357,7 +412,8 @@ def create_first_admin(
     stored = get_setting(session=session, key=SETUP_TOKEN_HASH)
     if count_users(session=session) > 0 or not stored:
         raise ValidationError("validation.setup_done", field="token")
-    if not hmac.compare_digest(str(stored), _token_digest(token)):
+    digest = _token_digest(token)
+    if not any(hmac.compare_digest(str(known), digest) for known in stored):
         raise ValidationError("validation.setup_token_wrong", field="token")
     name = check_username(username)
     shown = _check_display_name(display_name)
@@ -458,14 +514,12 @@ def _load(session: Session, user_id: int) -> Any:
 
 
 def _other_active_admins(session: Session, user_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(User.role == Role.ADMIN.value, User.is_active.is_(True), User.id != user_id)
-        )
-        or 0
-    )
+    # Lock the active administrators' rows (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers),
+    # so two administrators removing each other at the same moment cannot both succeed.
+    admins = session.scalars(
+        select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True)).with_for_update()
+    ).all()
+    return len([a for a in admins if a != user_id])
 
 
 def _versioned_update(session: Session, user_id: int, expected_version: int, **values: Any) -> None:

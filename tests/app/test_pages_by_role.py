@@ -182,3 +182,26 @@ def test_the_account_page_changes_the_password_only_with_the_current_one(app_use
     boxes[t("field.password_repeat")].input("a brand new passphrase")
     next(b for b in at.button if b.label == t("account.change_password")).click().run()
     assert t("validation.current_password_wrong") in [e.value for e in at.error]
+
+
+def test_an_account_edit_made_on_a_stale_version_is_refused_and_the_other_save_kept(app_users):
+    from db.services.users import update_user
+
+    viewer = app_users[Role.VIEWER]
+    admin = app_users[Role.ADMIN]
+    at = run_page("pages/users.py", admin)
+    at.selectbox(key="users_choose").select(viewer.id).run()
+    at.text_input(key=f"user_name_{viewer.id}").input("管理员甲的修改")
+    with transaction(write=True) as session:  # another administrator saves first
+        current = next(u for u in users.list_users(session=session) if u.id == viewer.id)
+        update_user(session=session, actor=admin.actor(), user_id=viewer.id, expected_version=current.version,
+                    display_name="管理员乙的修改", role=Role.VIEWER, organisation_id=None)  # fmt: skip
+    next(b for b in at.button if b.label == t("common.save")).click().run()
+    assert t("error.stale") in [e.value for e in at.error]
+    assert at.text_input(key=f"user_name_{viewer.id}").value == "管理员甲的修改", "the input stays on screen"
+    with transaction() as session:
+        saved = next(u for u in users.list_users(session=session) if u.id == viewer.id)
+    assert saved.display_name == "管理员乙的修改"
+    with transaction(write=True) as session:  # put the fixture back for the other tests
+        update_user(session=session, actor=admin.actor(), user_id=viewer.id, expected_version=saved.version,
+                    display_name="viewer", role=Role.VIEWER, organisation_id=None)  # fmt: skip

@@ -54,12 +54,13 @@ def test_a_wrong_setup_token_creates_nothing(session):
     assert user_count(session) == 0
 
 
-def test_a_new_token_replaces_the_old_one(session):
-    old = users.issue_setup_token(session=session)
-    new = users.issue_setup_token(session=session)
+def test_tokens_printed_by_recent_starts_stay_valid_until_the_first_admin_exists(session):
+    tokens = [users.issue_setup_token(session=session) for _ in range(users.MAX_SETUP_TOKENS + 1)]
     with pytest.raises(ValidationError, match="setup_token_wrong"):
-        first_admin(session, old)
-    first_admin(session, new)
+        first_admin(session, tokens[0])  # the oldest has dropped out
+    first_admin(session, tokens[1])
+    with pytest.raises(ValidationError, match="setup_done"):
+        first_admin(session, tokens[-1], username="second")
 
 
 @pytest.mark.parametrize(

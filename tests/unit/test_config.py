@@ -35,3 +35,20 @@ def test_a_single_sqlite_install_generates_its_key_once_outside_git(tmp_path):
     key_file = tmp_path / "data" / ".cookie_key"
     assert first == second and len(first) >= 32
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_the_cookie_signing_key_changes_with_the_cookie_lifetime():
+    from ui.config import signing_key
+
+    base = "b" * 40
+    assert signing_key(base, 7) == signing_key(base, 7.0)
+    assert signing_key(base, 7) != signing_key(base, 1)
+    assert signing_key(base, 7) != signing_key("c" * 40, 7)
+
+
+def test_user_text_is_inert_in_markdown():
+    from ui.forms import plain
+
+    shown = plain("[请重新登录](https://evil.example/x) ![](https://evil.example/t.png) **粗体**")
+    assert "](" not in shown.replace("\\]\\(", "")
+    assert shown.replace("\\", "") == "[请重新登录](https://evil.example/x) ![](https://evil.example/t.png) **粗体**"

@@ -123,3 +123,10 @@ def test_usernames_are_lower_cased(typed, stored):
 def test_malformed_usernames_are_refused(bad):
     with pytest.raises(ValidationError, match="username_invalid"):
         check_username(bad)
+
+
+def test_a_name_whose_normalised_form_outgrows_the_column_is_refused():
+    data = OrganisationInput(name="㈱" * 40, kind="enterprise", province="北京", credit_code="91110000802100433B")
+    with pytest.raises(ValidationError) as err:
+        validate_organisation(data, today=date(2026, 11, 28))
+    assert (err.value.field, err.value.key) == ("name", "validation.too_long")

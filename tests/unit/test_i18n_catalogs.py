@@ -48,7 +48,7 @@ def used_keys() -> set[str]:
 
 def test_the_scan_finds_the_keys_of_every_layer():
     keys = used_keys()
-    assert "login.title" in keys and "validation.phone_invalid" in keys and "page.users" in keys
+    assert "login.submit" in keys and "validation.phone_invalid" in keys and "page.users" in keys
     assert "field.credit_code" in keys and "todo.secretariat_unit_missing" in keys
     assert "action.user.login_failed" in keys and "action.user.deactivate" in keys and "record.council_term" in keys
 

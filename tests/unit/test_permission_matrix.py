@@ -52,7 +52,9 @@ EXPECTED_SERVICES = {
     "db.services.users.logout": EVERYONE_SIGNED_IN,
     "db.services.users.touch_activity": EVERYONE_SIGNED_IN,
     "db.services.users.create_first_admin": {ANON},
-    "db.services.users.login_attempt": {ANON},
+    "db.services.users.begin_login": {ANON},
+    "db.services.users.finish_login": {ANON},
+    "db.services.users.count_wrong_current_password": EVERYONE_SIGNED_IN,
 }
 
 
