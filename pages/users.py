@@ -30,7 +30,7 @@ unit_names = dict(units)
 now = utcnow()
 
 
-def _run(action_key: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _run(done_message: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Call a write service in one transaction; on success say so, on refusal show why."""
     try:
         with transaction(write=True) as session:
@@ -38,7 +38,7 @@ def _run(action_key: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
     except DomainError as exc:
         st.error(error_text(exc))
         return
-    st.session_state["_users_notice"] = t(action_key)
+    st.session_state["_users_notice"] = done_message
     for key in [k for k in st.session_state if str(k).startswith("_user_version_")]:
         st.session_state.pop(key, None)
     st.rerun()
@@ -168,7 +168,7 @@ with tab_edit:
         label = t("users.deactivate") if account.is_active else t("users.activate")
         if st.button(label, disabled=not confirm, key=f"toggle{account.id}"):
             _run(
-                "users.saved",
+                t("users.saved"),
                 users.set_active,
                 user_id=account.id,
                 expected_version=seen_version,
@@ -177,12 +177,12 @@ with tab_edit:
     with cols[1]:
         locked = account.locked_until is not None and account.locked_until > now
         if st.button(t("users.unlock"), disabled=not locked, key=f"unlock{account.id}"):
-            _run("users.unlocked", users.unlock_user, user_id=account.id)
+            _run(t("users.unlocked"), users.unlock_user, user_id=account.id)
     with cols[2]:
         temporary = st.text_input(t("users.temporary_password"), type="password", key=f"tmp{account.id}")
         if st.button(t("users.reset_password"), disabled=not temporary, key=f"reset{account.id}"):
             _run(
-                "users.password_reset",
+                t("users.password_reset"),
                 users.reset_password,
                 user_id=account.id,
                 expected_version=seen_version,

@@ -18,7 +18,7 @@ from db.engine import database_url, transaction
 from db.services import users
 from db.services.users import UserInfo
 from domain.roles import ANONYMOUS
-from ui.config import ConfigError, cookie_expiry_days, login_policy, resolve_cookie_key
+from ui.config import ConfigError, cookie_expiry_days, login_policy, resolve_cookie_key, signing_key
 from ui.i18n import t
 from ui.navigation import page
 
@@ -95,7 +95,7 @@ def login_gate() -> UserInfo | None:
     long, is signed out here whatever the browser still holds.
     """
     try:
-        key = cookie_key()
+        key = signing_key(cookie_key(), cookie_expiry_days())
     except ConfigError as exc:
         st.error(t("error.config"))
         print(f"configuration error: {exc}", flush=True)

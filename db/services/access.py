@@ -1,9 +1,14 @@
 """The write-service registry: each write declares the roles that may call it, checked on every call."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import TextClause, event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.errors import PermissionDenied
 from domain.roles import Actor, Role
@@ -27,12 +32,56 @@ WRITE_FUNCTIONS: dict[str, Callable[..., Any]] = {}
 INTERNAL_WRITES: dict[str, str] = {}
 
 
+_WRITE_SCOPE: ContextVar[str | None] = ContextVar("evsn_write_scope", default=None)
+_WRITE_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT"})
+
+
+class UnregisteredWrite(RuntimeError):
+    """A statement tried to change data outside any registered write service."""
+
+
+@contextmanager
+def write_scope(name: str) -> Iterator[None]:
+    """Let writes happen inside: entered by registered services (and by tests that write raw SQL on purpose)."""
+    token = _WRITE_SCOPE.set(name)
+    try:
+        yield
+    finally:
+        _WRITE_SCOPE.reset(token)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_unregistered_statements(state: ORMExecuteState) -> None:
+    if _WRITE_SCOPE.get() is not None:
+        return
+    statement = state.statement
+    writes = state.is_insert or state.is_update or state.is_delete
+    if not writes and isinstance(statement, TextClause):
+        first = statement.text.lstrip().split(None, 1)
+        writes = bool(first) and first[0].upper() in _WRITE_WORDS
+    if writes:
+        raise UnregisteredWrite("data changed outside a registered write service (@requires / @internal_write)")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unregistered_flush(session: Session, _context: object, _instances: object) -> None:
+    if _WRITE_SCOPE.get() is None and (session.new or session.dirty or session.deleted):
+        raise UnregisteredWrite("ORM changes flushed outside a registered write service")
+
+
 def internal_write(reason: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Mark a write that is not a user action (so the registry test knows it is not forgotten)."""
+    """Mark a write that is not a user action (so the registry knows it is not forgotten) and let it write."""
 
     def mark(fn: Callable[P, R]) -> Callable[P, R]:
-        INTERNAL_WRITES[f"{fn.__module__}.{fn.__qualname__}"] = reason
-        return fn
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        INTERNAL_WRITES[name] = reason
+
+        @functools.wraps(fn)
+        def scoped(*args: P.args, **kwargs: P.kwargs) -> R:
+            with write_scope(name):
+                return fn(*args, **kwargs)
+
+        return scoped
 
     return mark
 
@@ -52,7 +101,8 @@ def requires(*roles: Role, public: bool = False) -> Callable[[Callable[P, R]], C
             allowed = actor.role in roles if actor.role is not None else public
             if not allowed:
                 raise PermissionDenied()
-            return fn(*args, **kwargs)
+            with write_scope(name):
+                return fn(*args, **kwargs)
 
         guarded.__dict__["service_spec"] = WRITE_SERVICES[name]
         WRITE_FUNCTIONS[name] = guarded

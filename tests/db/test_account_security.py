@@ -194,3 +194,40 @@ def test_guessing_the_current_password_on_the_account_page_locks_and_ends_the_se
     info = users.get_active_user(session=session, username=staff.username)
     assert not users.session_still_valid(user=info, logged_in_at=T0, now=T0 + timedelta(seconds=10), policy=POLICY)
     assert attempt_login(session, staff.username, "password 123", now=T0 + timedelta(minutes=1)) is None
+
+
+def test_a_reactivated_account_does_not_revive_sessions_from_before_its_deactivation(session, admin, make_actor):
+    staff = make_actor(Role.SECRETARIAT)
+    logged_in = datetime.now(UTC) - timedelta(minutes=1)
+    users.set_active(session=session, actor=admin, user_id=staff.user_id, expected_version=1, active=False)
+    users.set_active(session=session, actor=admin, user_id=staff.user_id, expected_version=2, active=True)
+    info = users.get_active_user(session=session, username=staff.username)
+    assert info is not None
+    assert not users.session_still_valid(user=info, logged_in_at=logged_in, now=datetime.now(UTC), policy=POLICY)
+
+
+def test_activity_keeps_a_session_alive_and_eight_idle_hours_end_it(session, make_actor):
+    staff = make_actor(Role.SECRETARIAT)
+    attempt_login(session, staff.username, "password 123", now=T0)
+    users.touch_activity(session=session, actor=staff, now=T0 + timedelta(hours=7))
+    info = users.get_active_user(session=session, username=staff.username)
+    assert users.session_still_valid(user=info, logged_in_at=T0, now=T0 + timedelta(hours=9), policy=POLICY)
+    assert not users.session_still_valid(
+        user=info, logged_in_at=T0, now=T0 + timedelta(hours=15, seconds=1), policy=POLICY
+    )
+
+
+def test_an_admin_changes_role_and_unit_and_the_audit_shows_both(session, admin, make_actor):
+    from db.services import organisations
+    from tests.conftest import TODAY, org_input
+
+    viewer = make_actor(Role.VIEWER)
+    unit = organisations.create_organisation(session=session, actor=admin, today=TODAY, data=org_input())
+    users.update_user(session=session, actor=admin, user_id=viewer.user_id, expected_version=1, display_name="新理事",
+                      role=Role.COUNCIL, organisation_id=unit)  # fmt: skip
+    row = session.get(User, viewer.user_id)
+    session.refresh(row)
+    assert (row.role, row.organisation_id, row.display_name) == ("council", unit, "新理事")
+    entry = session.execute(select(AuditEntry.before, AuditEntry.after).where(AuditEntry.action == "user.update")).one()
+    assert entry.before["role"] == "viewer" and entry.after == {"display_name": "新理事", "role": "council",
+                                                                "organisation_id": unit}  # fmt: skip

@@ -4,6 +4,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+
+@pytest.fixture(autouse=True)
+def raw_sql_on_purpose():
+    """These tests write raw SQL past the services on purpose, to prove the database itself refuses."""
+    from db.services.access import write_scope
+
+    with write_scope("test: raw SQL"):
+        yield
+
+
 GOOD_ORG = {
     "name": "示例单位",
     "name_key": "示例单位",
@@ -119,5 +129,15 @@ def test_audit_entries_need_an_action(session):
     refused(
         session,
         text("INSERT INTO audit_entries (at, username, action, record_type) VALUES (CURRENT_TIMESTAMP, '', '', 'x')"),
+        {},
+    )
+
+
+def test_a_negative_failure_count_and_a_zero_setting_version_are_refused(session):
+    session.execute(USER_SQL, GOOD_USER)
+    refused(session, text("UPDATE users SET failed_attempts = -1 WHERE username = 'someone'"), {})
+    refused(
+        session,
+        text("INSERT INTO settings (key, value, version, updated_at) VALUES ('k', '1', 0, CURRENT_TIMESTAMP)"),
         {},
     )

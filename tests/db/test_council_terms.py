@@ -13,6 +13,16 @@ from domain.errors import PermissionDenied, ValidationError
 from domain.roles import Role
 from tests.conftest import TODAY, org_input
 
+
+@pytest.fixture(autouse=True)
+def raw_sql_on_purpose():
+    """These tests write raw SQL past the services on purpose, to prove the database itself refuses."""
+    from db.services.access import write_scope
+
+    with write_scope("test: raw SQL"):
+        yield
+
+
 START = TODAY - timedelta(days=100)
 
 
@@ -133,3 +143,62 @@ def test_a_council_user_without_an_active_term_has_no_council_rights(session, ad
     seat(session, admin, first_session, 6, units[5])
     info = users.get_active_user(session=session, username="lishi")
     assert info.effective_role is Role.COUNCIL and info.actor().role is Role.COUNCIL
+
+
+def test_the_database_refuses_overlapping_sessions_and_a_session_shrunk_under_its_terms(session, units, first_session):
+    row = session.execute(
+        text("SELECT starts_on, ends_on FROM council_sessions WHERE id = :id"), {"id": first_session}
+    ).one()
+    overlapping = text(
+        "INSERT INTO council_sessions (number, starts_on, ends_on, version, created_at, updated_at)"
+        " VALUES (99, :s, :e, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(overlapping, {"s": START + timedelta(days=30), "e": START + timedelta(days=400)})
+    raw_insert(session, seat=1, org=units[0], session_id=first_session, starts_on=START, ends_on=row.ends_on)
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(
+            text("UPDATE council_sessions SET ends_on = :e WHERE id = :id"),
+            {"e": START + timedelta(days=200), "id": first_session},
+        )
+
+
+RAW_TERM = text(
+    "INSERT INTO council_terms (session_id, seat, organisation_id, representative, starts_on, ends_on, source,"
+    " status, ended_reason, version, created_at, updated_at) VALUES (:session_id, 1, :org, '', :starts_on,"
+    " :ends_on, :source, :status, '', :version, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"source": "appointed"}, {"status": "retired"}, {"version": 0}, {"swap_dates": True}],
+    ids=["source", "status", "version", "dates_ordered"],
+)
+def test_each_check_on_terms_refuses_a_bad_row(session, units, first_session, bad):
+    end = session.scalar(text("SELECT ends_on FROM council_sessions WHERE id = :id"), {"id": first_session})
+    values = {"session_id": first_session, "org": units[0], "starts_on": START, "ends_on": end,
+              "source": "invited", "status": "active", "version": 1}  # fmt: skip
+    values.update({k: v for k, v in bad.items() if k != "swap_dates"})
+    if bad.get("swap_dates"):
+        values["starts_on"], values["ends_on"] = START + timedelta(days=10), START + timedelta(days=5)
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(RAW_TERM, values)
+
+
+RAW_SESSION = text(
+    "INSERT INTO council_sessions (number, starts_on, ends_on, version, created_at, updated_at)"
+    " VALUES (:number, :starts_on, :ends_on, :version, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"number": 0}, {"version": 0}, {"ends_on": START - timedelta(days=2000)}],
+    ids=["number", "version", "dates"],
+)
+def test_each_check_on_sessions_refuses_a_bad_row(session, bad):
+    far = START - timedelta(days=1500)  # clear of any other session
+    values = {"number": 50, "starts_on": far, "ends_on": far + timedelta(days=30), "version": 1, **bad}
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(RAW_SESSION, values)

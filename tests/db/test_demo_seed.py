@@ -51,3 +51,31 @@ def text_count(table: str):
     from sqlalchemy import text
 
     return text(f"SELECT count(*) FROM {table}")
+
+
+def test_make_demo_refuses_a_database_with_real_records_and_writes_nothing(tmp_path, monkeypatch):
+    from db.engine import get_engine, make_engine, transaction
+    from db.services import users as user_services
+    from domain.roles import ANONYMOUS
+    from scripts import seed_demo
+
+    url = f"sqlite:///{tmp_path / 'real.sqlite'}"
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    with transaction(write=True, engine=engine) as session:
+        token = user_services.issue_setup_token(session=session)
+        user_services.create_first_admin(session=session, actor=ANONYMOUS, token=token, username="root",
+                                         display_name="x", password="password 123",
+                                         password_repeat="password 123")  # fmt: skip
+    with engine.connect() as conn:
+        before = conn.execute(text_count("audit_entries")).scalar()
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_engine.cache_clear()
+    try:
+        assert seed_demo.main() == 1
+    finally:
+        get_engine.cache_clear()
+    with engine.connect() as conn:
+        assert conn.execute(text_count("organisations")).scalar() == 0
+        assert conn.execute(text_count("audit_entries")).scalar() == before
+    engine.dispose()

@@ -131,6 +131,17 @@ def wait_for_app(page, timeout: float = 30_000) -> None:  # type: ignore[no-unty
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
 
 
+def click_and_wait(page, locator, started_within: float = 2_000) -> None:  # type: ignore[no-untyped-def]
+    """Click, then wait for the rerun it causes to start and to finish. Waiting only for 'not running'
+    can return before a slow (loaded machine) rerun has even begun."""
+    locator.click()
+    try:
+        page.wait_for_selector("[data-testid=stApp][data-test-script-state=running]", timeout=started_within)
+    except Exception:
+        pass
+    wait_for_app(page)
+
+
 def assert_no_exception(page) -> None:  # type: ignore[no-untyped-def]
     """An exception box or a traceback on screen fails the test."""
     assert page.locator("[data-testid=stException]").count() == 0, "an exception is shown on the page"
@@ -154,13 +165,11 @@ def login(page, username: str, password: str) -> None:  # type: ignore[no-untype
     """Log in through the real form (the library's st.form)."""
     box(page, "用户名").fill(username)
     box(page, "密码").fill(password)
-    page.locator("[data-testid=stForm]").get_by_role("button", name="登录").click()
-    wait_for_app(page)
+    click_and_wait(page, page.locator("[data-testid=stForm]").get_by_role("button", name="登录"))
 
 
 def logout(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name="退出登录").click()
-    wait_for_app(page)
+    click_and_wait(page, page.get_by_role("button", name="退出登录"))
     box(page, "用户名").wait_for(timeout=15_000)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from scripts.seed_demo import DEMO_PASSWORD
 from tests.e2e.conftest import COOKIE_KEY
-from tests.e2e.harness import assert_no_exception, box, login, logout, screenshot, wait_for_app
+from tests.e2e.harness import assert_no_exception, box, click_and_wait, login, logout, screenshot, wait_for_app
 from ui.auth import COOKIE_NAME
 from ui.i18n import t
 
@@ -67,13 +67,22 @@ def test_a_cookie_replayed_after_logout_is_refused(browser, page, start_server, 
 
 
 def test_a_cookie_signed_with_another_key_is_refused(browser, start_server, demo_database):
+    from ui.config import signing_key
+
     server = start_server(demo_database)
-    forged = jwt.encode({"username": "demo_admin", "exp_date": time.time() + 86400}, "x" * 48, algorithm="HS256")
-    genuine_key = jwt.encode({"username": "demo_admin", "exp_date": time.time() + 86400}, COOKIE_KEY, algorithm="HS256")
-    assert forged != genuine_key
-    context, tab = open_fresh(browser, server.url, [{"name": COOKIE_NAME, "value": forged}])
-    assert not signed_in(tab) and box(tab, "用户名").is_visible()
+
+    def cookie(key: str) -> dict:
+        token = jwt.encode({"username": "demo_admin", "exp_date": time.time() + 7 * 86400}, key, algorithm="HS256")
+        return {"name": COOKIE_NAME, "value": token}
+
+    # Control: a cookie signed the way the server signs is accepted, so the refusals below mean something.
+    context, tab = open_fresh(browser, server.url, [cookie(signing_key(COOKIE_KEY, 7))])
+    assert signed_in(tab)
     context.close()
+    for other in ("x" * 48, COOKIE_KEY, signing_key(COOKIE_KEY, 1)):  # a stranger's key, the raw key, other days
+        context, tab = open_fresh(browser, server.url, [cookie(other)])
+        assert not signed_in(tab) and box(tab, "用户名").is_visible()
+        context.close()
 
 
 def test_the_same_tab_stays_logged_out_after_logout(page, start_server, demo_database):
@@ -84,8 +93,7 @@ def test_the_same_tab_stays_logged_out_after_logout(page, start_server, demo_dat
     logout(page)
     # More runs in the same tab (its cookie snapshot still holds the old cookie) stay logged out.
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="English").click()
-    wait_for_app(page)
+    click_and_wait(page, page.get_by_role("option", name="English"))
     assert not signed_in(page) and box(page, "Username").is_visible()
     page.goto(f"{server.url}/members")
     wait_for_app(page)
@@ -107,19 +115,16 @@ def test_an_admin_reset_forces_a_new_password_and_the_screens_work_end_to_end(
     screenshot(page, "13-users")
     page.get_by_role("tab", name=t("users.edit")).click()
     page.locator("[data-testid=stSelectbox]").filter(has_text=t("users.choose")).click()
-    page.get_by_role("option", name="demo_viewer（演示合作方）").click()
-    wait_for_app(page)
+    click_and_wait(page, page.get_by_role("option", name="demo_viewer（演示合作方）"))
     box(page, t("users.temporary_password")).fill("Temporary pass 2026")
     box(page, t("users.temporary_password")).press("Enter")
     wait_for_app(page)
-    page.get_by_role("button", name=t("users.reset_password")).click()
-    wait_for_app(page)
+    click_and_wait(page, page.get_by_role("button", name=t("users.reset_password")))
     page.get_by_text(t("users.password_reset")).wait_for()
     assert_no_exception(page)
 
     # The viewer's open tab is signed out at its next click.
-    viewer.locator(MENU).get_by_text(t("page.members"), exact=True).click()
-    wait_for_app(viewer)
+    click_and_wait(viewer, viewer.locator(MENU).get_by_text(t("page.members"), exact=True))
     assert not signed_in(viewer)
     viewer.get_by_text(t("login.session_ended")).wait_for()
     login(viewer, "demo_viewer", "Temporary pass 2026")
@@ -129,8 +134,7 @@ def test_an_admin_reset_forces_a_new_password_and_the_screens_work_end_to_end(
     box(viewer, t("field.current_password")).fill("Temporary pass 2026")
     box(viewer, t("field.password")).fill("我自己的新密码 2026")
     box(viewer, t("field.password_repeat")).fill("我自己的新密码 2026")
-    viewer.get_by_role("button", name=t("account.change_password")).click()
-    wait_for_app(viewer)
+    click_and_wait(viewer, viewer.get_by_role("button", name=t("account.change_password")))
     viewer.get_by_role("heading", name=t("page.members")).wait_for()  # where the click was headed
     assert_no_exception(viewer)
     viewer_ctx.close()

@@ -6,7 +6,7 @@ import pytest
 
 from domain.roles import Role
 from scripts.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
-from tests.e2e.harness import assert_no_exception, box, login, logout, screenshot, wait_for_app
+from tests.e2e.harness import assert_no_exception, box, click_and_wait, login, logout, screenshot, wait_for_app
 from ui.i18n import t
 from ui.navigation import menu_for
 
@@ -35,14 +35,12 @@ def test_first_run_creates_the_admin_with_the_logged_token_then_logout_and_login
     box(page, "姓名").fill("系统管理员")
     box(page, "密码").fill("Correct horse 2026")
     box(page, "再次输入密码").fill("Correct horse 2026")
-    page.get_by_role("button", name="创建管理员").click()
-    wait_for_app(page)
+    click_and_wait(page, page.get_by_role("button", name="创建管理员"))
     page.get_by_text(t("validation.setup_token_wrong")).wait_for()
     assert box(page, "用户名").input_value() == "root", "the input stays on screen after a refusal"
 
     box(page, "一次性设置令牌").fill(token)
-    page.get_by_role("button", name="创建管理员").click()
-    wait_for_app(page)
+    click_and_wait(page, page.get_by_role("button", name="创建管理员"))
     page.get_by_text(t("setup.done")).wait_for()
 
     login(page, "root", "wrong password")
@@ -95,10 +93,10 @@ def test_each_demo_account_logs_in_sees_its_menu_and_every_page_renders(page, st
     assert menu_labels(page) == expected_menu(role)
     screenshot(page, f"05-{username}-home")
     for spec in menu_for(role):
-        page.locator("[data-testid=stSidebar] [data-testid=stPageLink]").get_by_text(
+        link = page.locator("[data-testid=stSidebar] [data-testid=stPageLink]").get_by_text(
             t(spec.title_key), exact=True
-        ).click()
-        wait_for_app(page)
+        )
+        click_and_wait(page, link)
         expected_path = "/" + spec.url_path
         assert re.search(re.escape(expected_path) + r"/?$", page.url.replace(server.url, "") or "/"), page.url
         assert_no_exception(page)
@@ -119,8 +117,7 @@ def test_the_language_switch_turns_the_menu_into_english(page, start_server, dem
     wait_for_app(page)
     login(page, "demo_secretariat", DEMO_PASSWORD)
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
-    page.get_by_role("option", name="English").click()
-    wait_for_app(page)
+    click_and_wait(page, page.get_by_role("option", name="English"))
     assert menu_labels(page) == expected_menu(Role.SECRETARIAT, lang="en")
     screenshot(page, "07-english")
 

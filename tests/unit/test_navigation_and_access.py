@@ -113,10 +113,36 @@ def test_a_registered_write_refuses_roles_it_does_not_list():
     assert may_call(spec, Role.SECRETARIAT) and not may_call(spec, None)
 
 
-def test_a_write_called_without_an_actor_is_a_programming_error():
-    @requires(Role.ADMIN)
-    def write_without_actor(*, actor: Actor) -> None:
-        return None
+def test_a_write_outside_any_registered_service_is_refused(tmp_path):
+    from sqlalchemy import insert, text
+    from sqlalchemy.orm import Session
 
-    with pytest.raises(TypeError):
-        write_without_actor()  # type: ignore[call-arg]
+    from db.engine import make_engine
+    from db.migrate import upgrade_to_head
+    from db.models import Setting
+    from db.services.access import UnregisteredWrite, write_scope
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'guard.sqlite'}")
+    upgrade_to_head(engine)
+    with Session(engine) as session:
+        with pytest.raises(UnregisteredWrite):
+            session.execute(insert(Setting).values(key="sneaky", value=True))
+        with pytest.raises(UnregisteredWrite):
+            session.execute(text("DELETE FROM audit_entries"))
+        session.add(Setting(key="orm_sneak", value=1, version=1))
+        with pytest.raises(UnregisteredWrite):
+            session.flush()
+        session.rollback()
+        assert session.execute(text("SELECT count(*) FROM settings")).scalar() == 0  # reads are fine
+        with write_scope("test"):
+            session.execute(insert(Setting).values(key="allowed", value=True))
+    engine.dispose()
+
+
+def test_a_write_called_with_something_else_than_an_actor_is_refused():
+    @requires(Role.ADMIN)
+    def write_with_fake_actor(*, actor: Actor) -> str:
+        return "written"
+
+    with pytest.raises(TypeError, match="needs actor"):
+        write_with_fake_actor(actor={"role": "admin"})  # type: ignore[arg-type]

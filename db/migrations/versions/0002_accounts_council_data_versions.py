@@ -73,6 +73,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sessions_not_before', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_check_constraint('failed_attempts_positive', 'failed_attempts >= 0')
 
     # ### end Alembic commands ###
     _council_rules_up()
@@ -81,6 +82,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     _council_rules_down()
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_constraint('failed_attempts_positive', type_='check')
         batch_op.drop_column('last_activity_at')
         batch_op.drop_column('must_change_password')
         batch_op.drop_column('sessions_not_before')
@@ -135,6 +137,26 @@ def _council_rules_up() -> None:
             "CREATE TRIGGER tr_council_terms_inside_session BEFORE INSERT OR UPDATE ON council_terms "
             "FOR EACH ROW EXECUTE FUNCTION council_term_inside_session()"
         )
+        op.execute(
+            "ALTER TABLE council_sessions ADD CONSTRAINT ex_council_sessions_period EXCLUDE USING gist "
+            "(daterange(starts_on, ends_on, '[)') WITH &&)"
+        )
+        op.execute(
+            """
+            CREATE FUNCTION council_session_keeps_terms() RETURNS trigger AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM council_terms t WHERE t.session_id = NEW.id
+                           AND (t.starts_on < NEW.starts_on OR t.ends_on > NEW.ends_on)) THEN
+                    RAISE EXCEPTION 'council_sessions: a term would fall outside' USING ERRCODE = '23514';
+                END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER tr_council_sessions_keep_terms BEFORE UPDATE ON council_sessions "
+            "FOR EACH ROW EXECUTE FUNCTION council_session_keeps_terms()"
+        )
         return
     for rule, condition in SQLITE_RULES.items():
         for event, extra in (("INSERT", ""), ("UPDATE", " AND t.id <> NEW.id")):
@@ -150,12 +172,29 @@ def _council_rules_up() -> None:
             "AND s.starts_on <= NEW.starts_on AND NEW.ends_on <= s.ends_on) "
             "BEGIN SELECT RAISE(ABORT, 'council_terms: term outside its session'); END"
         )
+    for event, extra in (("INSERT", ""), ("UPDATE", " AND s.id <> NEW.id")):
+        op.execute(
+            f"CREATE TRIGGER tr_council_sessions_overlap_{event.lower()} BEFORE {event} ON council_sessions "
+            f"WHEN EXISTS (SELECT 1 FROM council_sessions s WHERE s.starts_on < NEW.ends_on "
+            f"AND NEW.starts_on < s.ends_on{extra}) "
+            "BEGIN SELECT RAISE(ABORT, 'council_sessions: sessions overlap'); END"
+        )
+    op.execute(
+        "CREATE TRIGGER tr_council_sessions_keep_terms BEFORE UPDATE ON council_sessions "
+        "WHEN EXISTS (SELECT 1 FROM council_terms t WHERE t.session_id = NEW.id "
+        "AND (t.starts_on < NEW.starts_on OR t.ends_on > NEW.ends_on)) "
+        "BEGIN SELECT RAISE(ABORT, 'council_sessions: a term would fall outside'); END"
+    )
 
 
 def _council_rules_down() -> None:
     if op.get_context().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS tr_council_terms_inside_session ON council_terms")
         op.execute("DROP FUNCTION IF EXISTS council_term_inside_session()")
+        op.execute("DROP TRIGGER IF EXISTS tr_council_sessions_keep_terms ON council_sessions")
+        op.execute("DROP FUNCTION IF EXISTS council_session_keeps_terms()")
         return
     for name in ("seat_insert", "seat_update", "unit_insert", "unit_update", "session_insert", "session_update"):
         op.execute(f"DROP TRIGGER IF EXISTS tr_council_terms_{name}")
+    for name in ("overlap_insert", "overlap_update", "keep_terms"):
+        op.execute(f"DROP TRIGGER IF EXISTS tr_council_sessions_{name}")
