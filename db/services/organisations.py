@@ -42,6 +42,11 @@ class OrganisationRow:
     version: int
 
 
+def _like_escape(text: str) -> str:
+    """Typed % and _ are letters to search for, not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def may_see_contacts(actor: Actor) -> bool:
     """Contact data is for staff and council users; partner demos (viewers) never receive it."""
     return actor.role in (Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL)
@@ -142,11 +147,12 @@ def list_organisations(
     offset: int = 0,
 ) -> tuple[list[OrganisationRow], int]:
     """One page of the directory and the total count; viewers never receive contact data."""
-    show_contacts = may_see_contacts(actor)
-    filters = []
+    filters: list[Any] = []
     if search.strip():
-        pattern = f"%{name_key(search)}%"
-        filters.append(or_(Organisation.name_key.like(pattern), Organisation.city.like(f"%{search.strip()}%")))
+        key, city = _like_escape(name_key(search)), _like_escape(search.strip())
+        filters.append(
+            or_(Organisation.name_key.like(f"%{key}%", escape="\\"), Organisation.city.like(f"%{city}%", escape="\\"))
+        )
     if kind:
         filters.append(Organisation.kind == kind)
     if province:
@@ -154,6 +160,13 @@ def list_organisations(
     if status:
         filters.append(Organisation.status == status)
     total = int(session.scalar(select(func.count()).select_from(Organisation).where(*filters)) or 0)
+    return _select_rows(session, actor, filters, limit=limit, offset=offset), total
+
+
+def _select_rows(
+    session: Session, actor: Actor, filters: list[Any], *, limit: int, offset: int
+) -> list[OrganisationRow]:
+    show_contacts = may_see_contacts(actor)
     hidden = [None] * len(CONTACT_FIELDS)
     contact_cols = [getattr(Organisation, c) for c in CONTACT_FIELDS] if show_contacts else []
     rows = session.execute(
@@ -182,7 +195,15 @@ def list_organisations(
         if not show_contacts:
             values = values[:-1] + hidden + values[-1:]
         result.append(OrganisationRow(*values))
-    return result, total
+    return result
+
+
+def get_organisation(*, session: Session, actor: Actor, organisation_id: int) -> OrganisationRow:
+    """One organisation as the reader may see it (viewers never receive contact data); NotFound if absent."""
+    rows = _select_rows(session, actor, [Organisation.id == organisation_id], limit=1, offset=0)
+    if not rows:
+        raise NotFound()
+    return rows[0]
 
 
 def count_by_kind(*, session: Session) -> dict[str, int]:

@@ -10,7 +10,7 @@ from db.engine import get_engine, make_engine, transaction
 from db.migrate import upgrade_to_head
 from db.services import council, organisations, users
 from domain.organisations import OrganisationInput
-from domain.roles import ANONYMOUS, Role
+from domain.roles import ANONYMOUS, Actor, Role
 from ui.auth import ROUTED_FLAG, USER_KEY
 from ui.i18n import t
 from ui.navigation import PAGES, may_open
@@ -205,3 +205,44 @@ def test_an_account_edit_made_on_a_stale_version_is_refused_and_the_other_save_k
     with transaction(write=True) as session:  # put the fixture back for the other tests
         update_user(session=session, actor=admin.actor(), user_id=viewer.id, expected_version=saved.version,
                     display_name="viewer", role=Role.VIEWER, organisation_id=None)  # fmt: skip
+
+
+def _unit_id():
+    with transaction() as session:
+        rows, _ = organisations.list_organisations(
+            session=session, actor=Actor(1, "x", Role.ADMIN), search="成都市绿色"
+        )
+    return rows[0].id
+
+
+def run_with_query(file, user, **params):
+    at = AppTest.from_file(os.path.join(ROOT, file), default_timeout=30)
+    at.session_state[ROUTED_FLAG] = True
+    at.session_state[USER_KEY] = user
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_a_unit_record_opens_by_id_with_contacts_and_history_only_for_those_allowed(app_users):
+    unit = str(_unit_id())
+    staff = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=unit)
+    assert [e.value for e in staff.title] == ["成都市绿色环保志愿者协会"]
+    assert "+8613800138000" in staff.dataframe[0].value.to_string()
+    viewer = run_with_query("pages/members.py", app_users[Role.VIEWER], id=unit)
+    assert [e.value for e in viewer.title] == ["成都市绿色环保志愿者协会"]
+    shown = viewer.dataframe[0].value.to_string()
+    assert "13800138000" not in shown and t("field.phone") not in shown
+    missing = run_with_query("pages/members.py", app_users[Role.ADMIN], id="999999")
+    assert [w.value for w in missing.warning] == [t("error.not_found")]
+    back = next(b for b in missing.button if b.label == t("members.back"))
+    back.click().run()
+    assert [e.value for e in missing.title] == [t("page.members")] and "id" not in missing.query_params
+    nonsense = run_with_query("pages/members.py", app_users[Role.ADMIN], id="1 OR 1=1")
+    assert [w.value for w in nonsense.warning] == [t("error.not_found")]
+
+
+def test_a_percent_sign_in_the_search_is_a_letter_not_a_wildcard(app_users):
+    at = run_page("pages/members.py", app_users[Role.ADMIN])
+    at.text_input[0].input("%").run()
+    assert [i.value for i in at.info] == [t("members.empty")]
