@@ -1,7 +1,58 @@
-"""Settings screen: a placeholder until its own issue lands."""
+"""Settings (系统设置), secretariat and administrator: open or close the public application intake, the
+current recruitment batch. Each setting is saved with the version the user saw."""
 
+import streamlit as st
+
+from db.engine import transaction
+from db.services import settings
 from ui.auth import require_role
-from ui.layout import under_construction
+from ui.forms import field_error, save
+from ui.i18n import t
 
-require_role("settings")
-under_construction("settings")
+FORM = "settings"
+KEYS = ("intake_open", "current_batch")
+
+user = require_role("settings")
+assert user is not None
+st.title(t("page.settings"))
+if st.session_state.pop("_settings_saved", False):
+    st.success(t("settings.saved"))
+
+with transaction() as session:
+    current = {key: settings.get_setting(session=session, key=key) for key in KEYS}
+    versions = {key: settings.get_setting_version(session=session, key=key) for key in KEYS}
+# What the user first saw (values and versions) is what a save is compared and checked against; the widgets
+# keep their own keys so that another user's change never swaps them for new ones and drops what was typed.
+seen = st.session_state.setdefault("_settings_versions", versions)
+shown = st.session_state.setdefault("_settings_values", current)
+
+with st.form(FORM):
+    intake_open = st.toggle(
+        t("settings.intake_open"), value=bool(shown["intake_open"]), help=t("settings.intake_help"), key="set_intake"
+    )
+    batch = st.text_input(t("settings.current_batch"), value=str(shown["current_batch"]), max_chars=30, key="set_batch")
+    field_error(FORM, "current_batch")
+    submitted = st.form_submit_button(t("common.save"), type="primary")
+field_error(FORM, "_form")
+
+if submitted:
+    wanted = {"intake_open": intake_open, "current_batch": batch.strip()}
+
+    def write(session):  # type: ignore[no-untyped-def]
+        for key in KEYS:
+            if wanted[key] != shown[key]:
+                settings.set_setting(
+                    session=session, actor=user.actor(), key=key, value=wanted[key], expected_version=seen[key]
+                )
+
+    if save(FORM, write):
+        st.session_state.pop("_settings_versions", None)
+        st.session_state.pop("_settings_values", None)
+        st.session_state["_settings_saved"] = True
+    st.rerun()
+if seen != versions:
+    st.warning(t("settings.changed_meanwhile"))
+    if st.button(t("common.reload")):
+        for key in ("_settings_versions", "_settings_values", "set_intake", "set_batch"):
+            st.session_state.pop(key, None)
+        st.rerun()

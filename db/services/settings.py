@@ -11,12 +11,14 @@ from db.services import audit
 from db.services.access import internal_write, requires
 from domain.errors import StaleRecord, ValidationError
 from domain.roles import Actor, Role
+from domain.text import clean_text, has_control_characters
 
 # Known settings and their defaults; a key not listed here cannot be written from the UI.
 DEFAULTS: dict[str, Any] = {
     "intake_open": False,
     "current_batch": "首批",
 }
+MAX_TEXT = 30
 DEMO_FLAG = "demo_database"
 SETUP_TOKEN_HASH = "setup_token_sha256"  # noqa: S105 (the name of a setting, not a secret)
 
@@ -73,6 +75,12 @@ def set_setting(*, session: Session, actor: Actor, key: str, value: Any, expecte
         raise ValidationError("validation.unknown_setting", field="key")
     if type(value) is not type(DEFAULTS[key]):
         raise ValidationError("validation.choice", field=key)
+    if isinstance(value, str):
+        value = clean_text(value)
+        if not value:
+            raise ValidationError("validation.required", field=key)
+        if len(value) > MAX_TEXT or has_control_characters(value):
+            raise ValidationError("validation.too_long", field=key, max=MAX_TEXT)
     return put_setting(session=session, actor=actor, key=key, value=value, expected_version=expected_version)
 
 

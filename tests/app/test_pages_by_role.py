@@ -246,3 +246,36 @@ def test_a_percent_sign_in_the_search_is_a_letter_not_a_wildcard(app_users):
     at = run_page("pages/members.py", app_users[Role.ADMIN])
     at.text_input[0].input("%").run()
     assert [i.value for i in at.info] == [t("members.empty")]
+
+
+def test_the_secretariat_opens_intake_and_the_public_form_says_so(app_users):
+    staff = run_page("pages/settings.py", app_users[Role.SECRETARIAT])
+    staff.toggle[0].set_value(True)
+    next(b for b in staff.button if b.label == t("common.save")).click().run()
+    assert [s.value for s in staff.success] == [t("settings.saved")]
+    public = run_page("pages/apply.py", None)
+    assert t("apply.closed") not in [i.value for i in public.info]
+    # An empty batch name is refused beside its field, and nothing else changes.
+    staff.text_input[0].input("   ")
+    next(b for b in staff.button if b.label == t("common.save")).click().run()
+    assert t("validation.required") in [e.value for e in staff.error]
+    staff.text_input[0].input("第二批")
+    staff.toggle[0].set_value(False)
+    next(b for b in staff.button if b.label == t("common.save")).click().run()
+    assert [s.value for s in staff.success] == [t("settings.saved")]
+    assert [i.value for i in run_page("pages/apply.py", None).info] == [t("apply.closed")]
+
+
+def test_a_settings_save_on_a_stale_version_is_refused(app_users):
+    from db.services import settings as settings_service
+
+    staff = run_page("pages/settings.py", app_users[Role.SECRETARIAT])
+    with transaction(write=True) as session:  # someone else saves first
+        version = settings_service.get_setting_version(session=session, key="current_batch")
+        settings_service.set_setting(session=session, actor=app_users[Role.ADMIN].actor(), key="current_batch",
+                                     value="第三批", expected_version=version)  # fmt: skip
+    staff.text_input[0].input("第四批")
+    next(b for b in staff.button if b.label == t("common.save")).click().run()
+    assert t("error.stale") in [e.value for e in staff.error]
+    with transaction() as session:
+        assert settings_service.get_setting(session=session, key="current_batch") == "第三批"
