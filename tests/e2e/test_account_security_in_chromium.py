@@ -152,3 +152,29 @@ def test_an_admin_reset_forces_a_new_password_and_the_screens_work_end_to_end(
     page.get_by_role("heading", name=t("page.account")).wait_for()
     assert_no_exception(page)
     screenshot(page, "16-account")
+
+
+def test_the_secretariat_opens_intake_and_a_visitor_sees_the_form_open(browser, page, start_server, demo_database):
+    server = start_server(demo_database)
+    public_ctx, public = open_fresh(browser, f"{server.url}/apply")
+    public.get_by_text(t("apply.closed")).wait_for()
+    assert not signed_in(public), "the public page needs no login and shows no menu"
+
+    page.goto(f"{server.url}/settings")
+    wait_for_app(page)
+    login(page, "demo_secretariat", DEMO_PASSWORD)
+    page.get_by_role("heading", name=t("page.settings")).wait_for()
+    page.get_by_text(t("settings.intake_open")).click()
+    click_and_wait(page, page.get_by_role("button", name=t("common.save")))
+    page.get_by_text(t("settings.saved")).wait_for()
+    screenshot(page, "17-settings")
+
+    public.reload()
+    wait_for_app(public)
+    assert public.get_by_text(t("apply.closed")).count() == 0
+    public_ctx.close()
+
+    page.goto(f"{server.url}/audit?type=setting")
+    wait_for_app(page)
+    grid = page.locator("[data-testid=stDataFrame]")
+    grid.locator("[role=gridcell]", has_text="intake_open").first.wait_for(state="attached")
