@@ -28,14 +28,15 @@ record_type = cols[1].selectbox(
     t("audit.record_type"),
     type_options,
     index=type_options.index(preset_type) if preset_type in type_options else 0,
-    format_func=lambda v: t(f"record.{v}") if v else t("common.all"),
+    format_func=lambda v: t(f"record.{v}") if v in record_types else (v or t("common.all")),
 )
 record_id = cols[2].text_input(t("audit.record_id"), value=params.get("id", ""), max_chars=40).strip()
 dates = cols[3].date_input(t("audit.dates"), value=(), format="YYYY-MM-DD")
 since = until = None
-if isinstance(dates, tuple) and len(dates) == 2:
+if isinstance(dates, tuple) and dates:
+    # One picked date means that day; two mean the range, both days included.
     since = datetime.combine(dates[0], time.min, tzinfo=SHANGHAI)
-    until = datetime.combine(dates[1] + timedelta(days=1), time.min, tzinfo=SHANGHAI)
+    until = datetime.combine(dates[-1] + timedelta(days=1), time.min, tzinfo=SHANGHAI)
 
 with transaction() as session:
     rows, total = audit.list_entries(

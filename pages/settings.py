@@ -6,7 +6,7 @@ import streamlit as st
 from db.engine import transaction
 from db.services import settings
 from ui.auth import require_role
-from ui.forms import field_error, save
+from ui.forms import clear_errors, field_error, save
 from ui.i18n import t
 
 FORM = "settings"
@@ -25,12 +25,16 @@ with transaction() as session:
 # keep their own keys so that another user's change never swaps them for new ones and drops what was typed.
 seen = st.session_state.setdefault("_settings_versions", versions)
 shown = st.session_state.setdefault("_settings_values", current)
+generation = st.session_state.setdefault("_settings_generation", 0)
 
 with st.form(FORM):
     intake_open = st.toggle(
-        t("settings.intake_open"), value=bool(shown["intake_open"]), help=t("settings.intake_help"), key="set_intake"
+        t("settings.intake_open"),
+        value=bool(shown["intake_open"]),
+        help=t("settings.intake_help"),
+        key=f"set_intake_{generation}",
     )
-    batch = st.text_input(t("settings.current_batch"), value=str(shown["current_batch"]), max_chars=30, key="set_batch")
+    batch = st.text_input(t("settings.current_batch"), value=str(shown["current_batch"]), key=f"set_batch_{generation}")
     field_error(FORM, "current_batch")
     submitted = st.form_submit_button(t("common.save"), type="primary")
 field_error(FORM, "_form")
@@ -53,6 +57,8 @@ if submitted:
 if seen != versions:
     st.warning(t("settings.changed_meanwhile"))
     if st.button(t("common.reload")):
-        for key in ("_settings_versions", "_settings_values", "set_intake", "set_batch"):
+        for key in ("_settings_versions", "_settings_values"):
             st.session_state.pop(key, None)
+        st.session_state["_settings_generation"] = generation + 1  # fresh widgets show the saved values
+        clear_errors(FORM)
         st.rerun()

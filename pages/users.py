@@ -68,16 +68,18 @@ st.dataframe(table, hide_index=True, width="stretch")
 tab_edit, tab_new = st.tabs([t("users.edit"), t("users.new")])
 
 with tab_new, st.form(NEW_FORM, clear_on_submit=False):
-    username = st.text_input(t("field.username"), max_chars=40, help=t("setup.username_help"))
+    username = st.text_input(t("field.username"), help=t("setup.username_help"), key="new_username")
     field_error(NEW_FORM, "username")
-    display_name = st.text_input(t("field.display_name"), max_chars=50)
+    display_name = st.text_input(t("field.display_name"), key="new_display_name")
     field_error(NEW_FORM, "display_name")
     role = st.selectbox(t("field.role"), [r.value for r in Role], index=3, format_func=lambda v: enum_label("role", v))
     unit = st.selectbox(
         t("field.organisation_id"), [None, *unit_names], format_func=lambda v: unit_names.get(v, t("users.no_unit"))
     )
     field_error(NEW_FORM, "organisation_id")
-    password = st.text_input(t("users.temporary_password"), type="password", help=t("users.temporary_help"))
+    password = st.text_input(
+        t("users.temporary_password"), type="password", help=t("users.temporary_help"), key="new_password"
+    )
     field_error(NEW_FORM, "password")
     if st.form_submit_button(t("users.create"), type="primary"):
         created = save(
@@ -94,6 +96,8 @@ with tab_new, st.form(NEW_FORM, clear_on_submit=False):
         )
         if created:
             st.session_state["_users_notice"] = t("users.created", username=username.strip().lower())
+            for key in ("new_username", "new_display_name", "new_password"):
+                st.session_state.pop(key, None)
         st.rerun()
 
 with tab_edit:
@@ -105,7 +109,10 @@ with tab_edit:
         t("users.choose"),
         list(by_id),
         key="users_choose",
-        format_func=lambda i: f"{by_id[i].username}（{by_id[i].display_name}）",
+        # Usernames never change, so the choice survives a rename (a label with the name would reset it).
+        format_func=lambda i: by_id[i].username,
+        on_change=clear_errors,
+        args=(EDIT_FORM,),
     )
     account = by_id[chosen]
     # The version the admin first saw is what an edit is checked against (not the one re-read at submit).
@@ -114,7 +121,7 @@ with tab_edit:
     widget_keys = [f"user_{field}_{account.id}" for field in ("name", "role", "unit")]
     link_to("audit", t("users.history"), query_params={"type": "user", "id": str(account.id)})
     with st.form(EDIT_FORM):
-        name = st.text_input(t("field.display_name"), value=account.display_name, max_chars=50, key=widget_keys[0])
+        name = st.text_input(t("field.display_name"), value=account.display_name, key=widget_keys[0])
         field_error(EDIT_FORM, "display_name")
         roles = [r.value for r in Role]
         new_role = st.selectbox(
@@ -167,8 +174,9 @@ with tab_edit:
         )
         label = t("users.deactivate") if account.is_active else t("users.activate")
         if st.button(label, disabled=not confirm, key=f"toggle{account.id}"):
+            st.session_state.pop(f"c{account.id}", None)
             _run(
-                t("users.saved"),
+                t("users.deactivated") if account.is_active else t("users.activated"),
                 users.set_active,
                 user_id=account.id,
                 expected_version=seen_version,
@@ -180,7 +188,10 @@ with tab_edit:
             _run(t("users.unlocked"), users.unlock_user, user_id=account.id)
     with cols[2]:
         temporary = st.text_input(t("users.temporary_password"), type="password", key=f"tmp{account.id}")
-        if st.button(t("users.reset_password"), disabled=not temporary, key=f"reset{account.id}"):
+        confirm_reset = st.checkbox(t("users.confirm_reset"), key=f"cr{account.id}")
+        if st.button(t("users.reset_password"), disabled=not confirm_reset, key=f"reset{account.id}"):
+            st.session_state.pop(f"tmp{account.id}", None)
+            st.session_state.pop(f"cr{account.id}", None)
             _run(
                 t("users.password_reset"),
                 users.reset_password,

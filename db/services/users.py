@@ -296,7 +296,6 @@ def change_own_password(*, session: Session, actor: Actor, current: str, new: st
             password_hash=hash_password(new),
             must_change_password=False,
             sessions_not_before=now,
-            version=User.version + 1,
             updated_at=now,
         )
     )

@@ -279,3 +279,38 @@ def test_a_settings_save_on_a_stale_version_is_refused(app_users):
     assert t("error.stale") in [e.value for e in staff.error]
     with transaction() as session:
         assert settings_service.get_setting(session=session, key="current_batch") == "第三批"
+    next(b for b in staff.button if b.label == t("common.reload")).click().run()
+    assert staff.text_input[0].value == "第三批" and t("error.stale") not in [e.value for e in staff.error]
+
+
+def test_deactivation_needs_its_confirmation_each_time_and_the_choice_survives_a_rename(app_users):
+    viewer = app_users[Role.VIEWER]
+    at = run_page("pages/users.py", app_users[Role.ADMIN])
+    at.selectbox(key="users_choose").select(viewer.id).run()
+    at.text_input(key=f"user_name_{viewer.id}").input("合作方 李四")
+    next(b for b in at.button if b.label == t("common.save")).click().run()
+    assert [s.value for s in at.success] == [t("users.saved")]
+    assert at.selectbox(key="users_choose").value == viewer.id, "a rename keeps the same account chosen"
+    at.checkbox(key=f"c{viewer.id}").check().run()
+    at.button(key=f"toggle{viewer.id}").click().run()
+    assert [s.value for s in at.success] == [t("users.deactivated")]
+    assert at.checkbox(key=f"c{viewer.id}").value is False, "the confirmation does not stay ticked"
+    assert at.button(key=f"toggle{viewer.id}").disabled
+    at.checkbox(key=f"c{viewer.id}").check().run()
+    at.button(key=f"toggle{viewer.id}").click().run()
+    assert [s.value for s in at.success] == [t("users.activated")]
+    with transaction(write=True) as session:  # put the fixture back for the other tests
+        current = next(u for u in users.list_users(session=session) if u.id == viewer.id)
+        users.update_user(session=session, actor=app_users[Role.ADMIN].actor(), user_id=viewer.id,
+                          expected_version=current.version, display_name="viewer", role=Role.VIEWER,
+                          organisation_id=None)  # fmt: skip
+
+
+def test_a_name_longer_than_allowed_gets_a_message_instead_of_vanishing(app_users):
+    viewer = app_users[Role.VIEWER]
+    at = run_page("pages/users.py", app_users[Role.ADMIN])
+    at.selectbox(key="users_choose").select(viewer.id).run()
+    at.text_input(key=f"user_name_{viewer.id}").input("长" * 80)
+    next(b for b in at.button if b.label == t("common.save")).click().run()
+    assert t("validation.too_long", max=50) in [e.value for e in at.error]
+    assert at.text_input(key=f"user_name_{viewer.id}").value == "长" * 80

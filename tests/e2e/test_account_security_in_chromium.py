@@ -119,6 +119,7 @@ def test_an_admin_reset_forces_a_new_password_and_the_screens_work_end_to_end(
     box(page, t("users.temporary_password")).fill("Temporary pass 2026")
     box(page, t("users.temporary_password")).press("Enter")
     wait_for_app(page)
+    click_and_wait(page, page.get_by_text(t("users.confirm_reset")))
     click_and_wait(page, page.get_by_role("button", name=t("users.reset_password")))
     page.get_by_text(t("users.password_reset")).wait_for()
     assert_no_exception(page)
