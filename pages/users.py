@@ -7,10 +7,9 @@ from db.base import utcnow
 from db.engine import transaction
 from db.services import users
 from db.services.organisations import organisation_choices
-from domain.errors import DomainError
 from domain.roles import Role
 from ui.auth import require_role
-from ui.forms import clear_errors, error_text, field_error, save
+from ui.forms import attempt, clear_errors, error_text, field_error, save
 from ui.i18n import enum_label, format_datetime, t
 from ui.layout import link_to
 
@@ -32,11 +31,9 @@ now = utcnow()
 
 def _run(done_message: str, fn, **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Call a write service in one transaction; on success say so, on refusal show why."""
-    try:
-        with transaction(write=True) as session:
-            fn(session=session, actor=admin.actor(), **kwargs)
-    except DomainError as exc:
-        st.error(error_text(exc))
+    refusal = attempt(lambda session: fn(session=session, actor=admin.actor(), **kwargs))
+    if refusal is not None:
+        st.error(error_text(refusal))
         return
     st.session_state["_users_notice"] = done_message
     for key in [k for k in st.session_state if str(k).startswith("_user_version_")]:

@@ -36,13 +36,21 @@ def field_error(form: str, field: str) -> None:
         st.error(message, icon=":material/error:")
 
 
-def save(form: str, write: Callable[[Session], object]) -> bool:
-    """Run one write in its own transaction; on a refusal keep the message for its field and return False."""
+def attempt(write: Callable[[Session], object]) -> DomainError | None:
+    """Run one write in its own transaction (committed on success); return the refusal, if any."""
     try:
         with transaction(write=True) as session:
             write(session)
     except DomainError as exc:
-        remember_error(form, exc)
+        return exc
+    return None
+
+
+def save(form: str, write: Callable[[Session], object]) -> bool:
+    """Like attempt(), keeping a refusal's message for its field (shown by field_error) and returning False."""
+    refusal = attempt(write)
+    if refusal is not None:
+        remember_error(form, refusal)
         return False
     clear_errors(form)
     return True

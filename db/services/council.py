@@ -5,16 +5,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
 from db.models import CouncilSession, CouncilTerm, Organisation
 from db.services import audit
+from db.services._versioned import versioned_update
 from db.services.access import requires
 from domain.council import Interval, TermStatus, check_term, session_end
-from domain.errors import NotFound, StaleRecord, ValidationError
+from domain.errors import NotFound, ValidationError
 from domain.organisations import OrgStatus
 from domain.roles import Actor, Role
 from domain.text import clean_text
@@ -183,19 +183,15 @@ def end_term_early(
         raise ValidationError("validation.required", field="ended_reason")
     if not row.starts_on < ends_on <= row.ends_on:
         raise ValidationError("validation.end_outside_term", field="ends_on")
-    result = session.execute(
-        update(CouncilTerm)
-        .where(CouncilTerm.id == term_id, CouncilTerm.version == expected_version)
-        .values(
-            ends_on=ends_on,
-            status=TermStatus.RESIGNED.value,
-            ended_reason=why,
-            version=CouncilTerm.version + 1,
-            updated_at=utcnow(),
-        )
+    versioned_update(
+        session=session,
+        model=CouncilTerm,
+        record_id=term_id,
+        expected_version=expected_version,
+        ends_on=ends_on,
+        status=TermStatus.RESIGNED.value,
+        ended_reason=why,
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleRecord()
     audit.record(
         session=session,
         actor=actor,

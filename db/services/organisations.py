@@ -4,16 +4,16 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
 from db.models import Organisation
 from db.services import audit
+from db.services._versioned import versioned_update
 from db.services.access import requires
 from db.services.todos import TodoItem, todo_provider
-from domain.errors import NotFound, StaleRecord, ValidationError
+from domain.errors import NotFound, ValidationError
 from domain.organisations import OrganisationInput, validate_organisation
 from domain.roles import Actor, Role
 from domain.text import name_key
@@ -113,14 +113,9 @@ def update_organisation(
     clean = validate_organisation(data, today=today)
     values = _values(clean)
     _check_unique(session, values, exclude_id=organisation_id)
-    result = session.execute(
-        update(Organisation)
-        .where(Organisation.id == organisation_id, Organisation.version == expected_version)
-        .values(**values, version=Organisation.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+    versioned_update(
+        session=session, model=Organisation, record_id=organisation_id, expected_version=expected_version, **values
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleRecord()
     changed_before = {k: v for k, v in before.items() if v != values[k]}
     changed_after = {k: values[k] for k in changed_before}
     audit.record(

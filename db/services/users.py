@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from db.base import utcnow
 from db.models import CouncilTerm, Organisation, Setting, User
 from db.services import audit
+from db.services._versioned import versioned_update
 from db.services.access import internal_write, requires
 from db.services.settings import SETUP_TOKEN_HASH, get_setting, put_setting
 from domain.auth_policy import FailureState, LoginPolicy, after_failure, is_locked, session_is_valid
 from domain.clock import today
-from domain.errors import NotFound, StaleRecord, ValidationError
+from domain.errors import NotFound, ValidationError
 from domain.passwords import check_password, check_username
 from domain.roles import ANONYMOUS, Actor, Role
 from domain.text import clean_text, has_control_characters
@@ -522,13 +523,7 @@ def _other_active_admins(session: Session, user_id: int) -> int:
 
 
 def _versioned_update(session: Session, user_id: int, expected_version: int, **values: Any) -> None:
-    result = session.execute(
-        update(User)
-        .where(User.id == user_id, User.version == expected_version)
-        .values(**values, version=User.version + 1, updated_at=utcnow())
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise StaleRecord()
+    versioned_update(session=session, model=User, record_id=user_id, expected_version=expected_version, **values)
 
 
 @requires(Role.ADMIN)
