@@ -14,11 +14,14 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
+from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
+from domain.applications import PENDING, AppliedFor, AppStatus, Channel, Opinion
 from domain.council import SEATS, TermSource, TermStatus
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from domain.roles import Role
@@ -60,6 +63,9 @@ class Organisation(Base):
     joined_on: Mapped[date | None] = mapped_column(Date)
     batch: Mapped[str] = mapped_column(String(30), default="")
     is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The name's pinyin, so the directory sorts the way users expect (and pages in SQL).
+    sort_key: Mapped[str] = mapped_column(String(400), default="", server_default="", index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -186,3 +192,120 @@ class CouncilTerm(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+_PENDING_SQL = _in("status", sorted(s.value for s in PENDING))
+
+
+class Application(Base):
+    """An application to join the network (入网申请), with the applicant's organisation data until approval."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint(_in("applied_for", [a.value for a in AppliedFor]), name="applied_for"),
+        CheckConstraint(_in("channel", [c.value for c in Channel]), name="channel"),
+        CheckConstraint(_in("status", [s.value for s in AppStatus]), name="status"),
+        CheckConstraint(_in("kind", [k.value for k in OrgKind]), name="kind"),
+        CheckConstraint(_in("province", PROVINCES), name="province"),
+        CheckConstraint("credit_code IS NULL OR length(credit_code) = 18", name="credit_code_length"),
+        CheckConstraint("length(name) > 0 AND length(name_key) > 0", name="name_not_empty"),
+        CheckConstraint("channel <> 'recommended' OR recommender_id IS NOT NULL", name="recommender_named"),
+        CheckConstraint("status <> 'approved' OR organisation_id IS NOT NULL", name="approved_has_unit"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # One pending application per organisation (name or credit code), even from concurrent writers.
+        Index(
+            "uq_applications_pending_name",
+            "name_key",
+            unique=True,
+            sqlite_where=text_clause(_PENDING_SQL),
+            postgresql_where=text_clause(_PENDING_SQL),
+        ),
+        Index(
+            "uq_applications_pending_credit_code",
+            "credit_code",
+            unique=True,
+            sqlite_where=text_clause(_PENDING_SQL + " AND credit_code IS NOT NULL"),
+            postgresql_where=text_clause(_PENDING_SQL + " AND credit_code IS NOT NULL"),
+        ),
+        Index("ix_applications_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    applied_for: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    recommender_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    province: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(50), default="")
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    contact_person: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    statement: Mapped[str] = mapped_column(Text, default="")
+    materials: Mapped[str] = mapped_column(Text, default="")
+    consent_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default=AppStatus.SUBMITTED.value)
+    message_to_applicant: Mapped[str] = mapped_column(Text, default="")
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column()
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApplicationEvent(Base):
+    """One step of an application's status history: who, when, from, to, and the note. Never updated."""
+
+    __tablename__ = "application_events"
+    __table_args__ = (CheckConstraint(_in("to_status", [s.value for s in AppStatus]), name="to_status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    username: Mapped[str] = mapped_column(String(40), default="")
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CouncilOpinion(Base):
+    """A council unit's opinion on an application (理事意见): one per unit, changeable until the decision."""
+
+    __tablename__ = "council_opinions"
+    __table_args__ = (
+        CheckConstraint(_in("opinion", [o.value for o in Opinion]), name="opinion"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("application_id", "organisation_id", name="uq_council_opinions_one_per_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="RESTRICT"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    opinion: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IntakeAttempt(Base):
+    """A submission of the public form, for its hourly limits. Holds a hash of the client address, never the
+    address, and is purged after a day."""
+
+    __tablename__ = "intake_attempts"
+    __table_args__ = (Index("ix_intake_attempts_client_at", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    client: Mapped[str] = mapped_column(String(64))

@@ -30,3 +30,11 @@ def normalise_identifier(value: str | None) -> str:
 def has_control_characters(value: str) -> bool:
     """True when the text holds control characters (NUL and friends) other than newline and tab."""
     return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value)
+
+
+def pinyin_key(name: str) -> str:
+    """The sort key users expect for Chinese names: their pinyin (重庆 before 北京 would surprise them)."""
+    from pypinyin import Style, lazy_pinyin  # imported here: its dictionaries take a moment to load
+
+    syllables = lazy_pinyin(unicodedata.normalize("NFKC", clean_text(name)), style=Style.TONE3, errors="default")
+    return " ".join(s.strip().casefold() for s in syllables if s.strip())[:400]

@@ -9,7 +9,7 @@ import random
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -17,11 +17,13 @@ from stdnum.cn import uscc
 
 from db.engine import get_engine, transaction
 from db.migrate import upgrade_to_head
-from db.models import Organisation, User
-from db.services import council, organisations, settings, users
+from db.models import Application, Organisation, User
+from db.services import applications, council, organisations, settings, users
+from domain.applications import ApplicationInput, AppliedFor, AppStatus, Channel, Opinion
 from domain.council import SEATS, TermSource
 from domain.organisations import OrganisationInput, OrgKind
 from domain.roles import ANONYMOUS, Actor, Role
+from domain.text import name_key
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
 DEMO_ACCOUNTS = {
@@ -213,8 +215,159 @@ def seed_council(ctx: DemoContext) -> None:
         )
 
 
+AREAS = ["", "高新区", "经开区", "滨江", "城东", "城西", "河西", "新区", "湖滨", "江北"]
+CORES = [
+    ("社区环保志愿服务队", OrgKind.VOLUNTEER_TEAM),
+    ("青年环保志愿服务队", OrgKind.VOLUNTEER_TEAM),
+    ("生态文明促进会", OrgKind.SOCIAL),
+    ("绿色家园环保公益中心", OrgKind.SOCIAL),
+    ("自然教育发展中心", OrgKind.SOCIAL),
+    ("湿地保护志愿者协会", OrgKind.SOCIAL),
+    ("环境监测站", OrgKind.GOVERNMENT),
+    ("生态环境局宣传教育科", OrgKind.GOVERNMENT),
+    ("职业技术学院环保社团", OrgKind.ACADEMIC),
+    ("师范大学生态文明研究中心", OrgKind.ACADEMIC),
+    ("绿源环保科技有限公司", OrgKind.ENTERPRISE),
+    ("碧水环境工程有限公司", OrgKind.ENTERPRISE),
+    ("团委青年志愿者服务中心", OrgKind.MASS),
+    ("妇联巾帼环保志愿服务站", OrgKind.MASS),
+]
+# How the demo's applications end up: (target status, weight).
+OUTCOMES = [
+    (AppStatus.APPROVED, 60),
+    (AppStatus.REJECTED, 8),
+    (AppStatus.WITHDRAWN, 4),
+    (AppStatus.NEEDS_MORE, 6),
+    (AppStatus.IN_REVIEW, 10),
+    (AppStatus.SUBMITTED, 12),
+]
+PATHS = {
+    AppStatus.SUBMITTED: [],
+    AppStatus.IN_REVIEW: [AppStatus.IN_REVIEW],
+    AppStatus.NEEDS_MORE: [AppStatus.IN_REVIEW, AppStatus.NEEDS_MORE],
+    AppStatus.APPROVED: [AppStatus.IN_REVIEW, AppStatus.APPROVED],
+    AppStatus.REJECTED: [AppStatus.IN_REVIEW, AppStatus.REJECTED],
+    AppStatus.WITHDRAWN: [AppStatus.WITHDRAWN],
+}
+NOTES = {
+    AppStatus.NEEDS_MORE: "请补充单位近一年开展志愿服务活动的情况说明及登记证书扫描件。",
+    AppStatus.REJECTED: "申请单位尚未开展生态环境志愿服务活动，建议开展活动后再次申请。",
+    AppStatus.WITHDRAWN: "申请单位来函撤回申请。",
+}
+
+
+def _council_actors(ctx: DemoContext) -> list[Actor]:
+    """One council account per seated unit (demo_council holds seat 1; the others are for opinions)."""
+    actors = []
+    for seat, organisation_id in enumerate(ctx.organisation_ids[1 : SEATS + 1], start=1):
+        username = "demo_council" if seat == 1 else f"demo_council_{seat:02d}"
+        if seat > 1:
+            users.create_user(
+                session=ctx.session,
+                actor=ctx.admin,
+                username=username,
+                display_name=f"理事单位联络员{seat}",
+                password=DEMO_PASSWORD,
+                role=Role.COUNCIL,
+                organisation_id=organisation_id,
+                temporary_password=False,
+            )
+        user_id = ctx.session.scalar(select(User.id).where(User.username == username))
+        actors.append(Actor(user_id=user_id, username=username, role=Role.COUNCIL, organisation_id=organisation_id))
+    return actors
+
+
+def seed_applications(ctx: DemoContext, count: int = 320) -> None:
+    """About 320 applications over the last eleven months in every channel and status, with council opinions;
+    the approved ones become members, so the directory holds a few hundred units with their history."""
+    rng, session = ctx.rng, ctx.session
+    council_actors = _council_actors(ctx)
+    staff = Actor(
+        user_id=session.scalar(select(User.id).where(User.username == "demo_secretariat")),
+        username="demo_secretariat",
+        role=Role.SECRETARIAT,
+    )
+    members = list(ctx.organisation_ids[1:])
+    taken = set(session.scalars(select(Organisation.name_key)).all())
+    outcomes, weights = zip(*OUTCOMES, strict=True)
+    settings.put_setting(session=session, actor=ctx.admin, key="intake_open", value=True, expected_version=None)
+    made = 0
+    while made < count:
+        province, city, division = rng.choice(PLACES)
+        core, kind = rng.choice(CORES)
+        name = f"{city}{rng.choice(AREAS)}{core}"
+        if name_key(name) in taken:
+            continue
+        taken.add(name_key(name))
+        made += 1
+        submitted = datetime.combine(TODAY - timedelta(days=rng.randrange(3, 330)), time(1, rng.randrange(60)), UTC)
+        channel = rng.choices(list(Channel), weights=[60, 25, 15])[0]
+        data = ApplicationInput(
+            organisation=OrganisationInput(
+                name=name,
+                kind=kind.value,
+                province=province,
+                city=city,
+                credit_code="" if kind is OrgKind.VOLUNTEER_TEAM else fake_credit_code(rng, kind, division),
+                contact_person=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                phone=f"137{rng.randrange(10**8):08d}",
+                email=f"apply{made:03d}@example.org",
+                description="（演示数据）",
+            ),
+            applied_for=AppliedFor.COUNCIL.value if rng.random() < 0.08 else AppliedFor.MEMBER.value,
+            statement="本单位长期开展河湖巡护、垃圾分类宣传等生态环境志愿服务，希望加入网络交流学习。",
+            materials="登记证书扫描件；近一年活动总结（演示数据）",
+            consent=True,
+        )
+        if channel is Channel.SELF_APPLIED and rng.random() < 0.5:
+            # Half the self-applications came through the public form.
+            applications.submit_application(session=session, actor=ANONYMOUS, data=data, now=submitted)
+            app_id = session.scalar(select(Application.id).where(Application.name_key == name_key(name)))
+        else:
+            recommender = rng.choice(members) if channel is Channel.RECOMMENDED else None
+            app_id, _ = applications.create_application(
+                session=session,
+                actor=staff,
+                data=data,
+                channel=channel.value,
+                recommender_id=recommender,
+                now=submitted,
+            )
+        target = rng.choices(outcomes, weights=weights)[0]
+        moment = submitted
+        for step in PATHS[target]:
+            moment += timedelta(days=rng.randrange(1, 12), hours=rng.randrange(8))
+            moment = min(moment, datetime.combine(TODAY, time(1), UTC))
+            if step in (AppStatus.APPROVED, AppStatus.REJECTED) or (
+                step is AppStatus.NEEDS_MORE and target is AppStatus.NEEDS_MORE
+            ):
+                for council_actor in rng.sample(council_actors[1:], rng.randrange(2, 8)):
+                    applications.give_opinion(
+                        session=session,
+                        actor=council_actor,
+                        application_id=app_id,
+                        opinion=rng.choices(list(Opinion), weights=[8, 1, 1])[0].value,
+                        comment=rng.choice(["", "同意吸纳。", "建议加强活动记录。", "材料齐全。"]),
+                        expected_version=0,
+                        today=TODAY,
+                    )
+            version = session.scalar(select(Application.version).where(Application.id == app_id))
+            applications.change_status(
+                session=session,
+                actor=staff,
+                application_id=app_id,
+                expected_version=version,
+                to_status=step.value,
+                note=NOTES.get(step, ""),
+                now=moment,
+            )
+            if step is AppStatus.APPROVED:
+                members.append(session.scalar(select(Application.organisation_id).where(Application.id == app_id)))
+    settings.put_setting(session=session, actor=ctx.admin, key="intake_open", value=False, expected_version=None)
+
+
 # Each screen's issue appends its own step; they run in order in one transaction.
-SEEDERS: list[Callable[[DemoContext], None]] = [seed_organisations, seed_council, seed_accounts]
+SEEDERS: list[Callable[[DemoContext], None]] = [seed_organisations, seed_council, seed_accounts, seed_applications]
 
 
 def database_state(session: Session) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from db.engine import is_sqlite
+from domain.applications import IntakeLimits
 from domain.auth_policy import LoginPolicy
 
 MIN_KEY_CHARS = 32
@@ -69,3 +70,24 @@ def login_policy(env: Mapping[str, str] | None = None) -> LoginPolicy:
         lock=timedelta(seconds=int(env.get("LOGIN_LOCK_SECONDS", "900"))),
         idle_timeout=timedelta(seconds=int(env.get("IDLE_TIMEOUT_SECONDS", str(8 * 3600)))),
     )
+
+
+def intake_limits(env: Mapping[str, str] | None = None) -> IntakeLimits:
+    """Hourly limits of the public form (defaults: 10 per client address, 300 in total)."""
+    env = os.environ if env is None else env
+    return IntakeLimits(
+        per_client=int(env.get("INTAKE_LIMIT_PER_CLIENT", "10")),
+        total=int(env.get("INTAKE_LIMIT_PER_HOUR", "300")),
+    )
+
+
+def client_address(ip_address: str | None, headers: Mapping[str, str], env: Mapping[str, str] | None = None) -> str:
+    """The visitor's address for the public form's limits. Behind a reverse proxy every visitor has the
+    proxy's address: with TRUSTED_PROXY=1 the last X-Forwarded-For entry (the one our proxy appended) is
+    used instead; without it the header is ignored, since a visitor can send any value."""
+    env = os.environ if env is None else env
+    if env.get("TRUSTED_PROXY") == "1":
+        forwarded = [part.strip() for part in (headers.get("X-Forwarded-For") or "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return ip_address or "localhost"

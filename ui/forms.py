@@ -24,6 +24,16 @@ def remember_error(form: str, exc: DomainError) -> None:
     st.session_state[f"_errors_{form}"] = {exc.field or "_form": t(exc.key, **exc.params)}
 
 
+def remember_errors(form: str, errors: list[DomainError]) -> None:
+    """Keep several refusals for the next run, each shown beside its field."""
+    st.session_state[f"_errors_{form}"] = {e.field or "_form": t(e.key, **e.params) for e in reversed(errors)}
+
+
+def has_errors(form: str) -> bool:
+    """Whether refusals are waiting to be shown beside fields (not only for the form as a whole)."""
+    return any(field != "_form" for field in st.session_state.get(f"_errors_{form}", {}))
+
+
 def clear_errors(form: str) -> None:
     """Forget the refusals of a form (after a successful save)."""
     st.session_state.pop(f"_errors_{form}", None)

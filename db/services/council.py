@@ -203,9 +203,8 @@ def end_term_early(
     )
 
 
-def active_terms(*, session: Session, on: date) -> list[TermRow]:
-    """The terms in force on a date, by seat (at most ten)."""
-    rows = session.execute(
+def _term_columns() -> Any:
+    return (
         select(
             CouncilTerm.id,
             CouncilTerm.session_id,
@@ -219,9 +218,21 @@ def active_terms(*, session: Session, on: date) -> list[TermRow]:
             CouncilTerm.status,
             CouncilTerm.version,
         )
-        .join(Organisation, Organisation.id == CouncilTerm.organisation_id)
-        .where(CouncilTerm.starts_on <= on, on < CouncilTerm.ends_on)
-        .order_by(CouncilTerm.seat)
+    ).join(Organisation, Organisation.id == CouncilTerm.organisation_id)
+
+
+def active_terms(*, session: Session, on: date) -> list[TermRow]:
+    """The terms in force on a date, by seat (at most ten)."""
+    rows = session.execute(
+        _term_columns().where(CouncilTerm.starts_on <= on, on < CouncilTerm.ends_on).order_by(CouncilTerm.seat)
+    ).all()
+    return [TermRow(*row) for row in rows]
+
+
+def terms_of_organisation(*, session: Session, organisation_id: int) -> list[TermRow]:
+    """Every council term a unit has held, newest first."""
+    rows = session.execute(
+        _term_columns().where(CouncilTerm.organisation_id == organisation_id).order_by(CouncilTerm.starts_on.desc())
     ).all()
     return [TermRow(*row) for row in rows]
 

@@ -1,6 +1,7 @@
 """Organisations (单位): the member directory and the records behind it."""
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -13,12 +14,13 @@ from db.services import audit
 from db.services._versioned import versioned_update
 from db.services.access import requires
 from db.services.todos import TodoItem, todo_provider
-from domain.errors import NotFound, ValidationError
-from domain.organisations import OrganisationInput, validate_organisation
+from domain.errors import NotFound, PermissionDenied, ValidationError
+from domain.organisations import OrganisationInput, OrgStatus, validate_organisation
 from domain.roles import Actor, Role
-from domain.text import name_key
+from domain.text import clean_text, name_key, pinyin_key
 
 CONTACT_FIELDS = ("contact_person", "phone", "email", "address")
+MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class OrganisationRow:
     batch: str
     is_secretariat: bool
     credit_code: str | None
+    status_reason: str
     contact_person: str | None
     phone: str | None
     email: str | None
@@ -55,6 +58,7 @@ def may_see_contacts(actor: Actor) -> bool:
 def _values(data: OrganisationInput) -> dict[str, Any]:
     values = asdict(data)
     values["name_key"] = name_key(data.name)
+    values["sort_key"] = pinyin_key(data.name)
     values["credit_code"] = data.credit_code or None
     return values
 
@@ -130,6 +134,45 @@ def update_organisation(
     return expected_version + 1
 
 
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def set_organisation_status(
+    *, session: Session, actor: Actor, organisation_id: int, expected_version: int, status: str, reason: str
+) -> int:
+    """Suspend (暂停), end (退出) or restore (成员) a unit's membership, with a reason; returns the new version."""
+    if status not in {s.value for s in OrgStatus}:
+        raise ValidationError("validation.choice", field="status")
+    text = clean_text(reason)
+    if len(text) > MAX_REASON:
+        raise ValidationError("validation.too_long", field="reason", max=MAX_REASON)
+    if status != OrgStatus.MEMBER.value and not text:
+        raise ValidationError("validation.reason_required", field="reason")
+    current = session.execute(
+        select(Organisation.status, Organisation.status_reason).where(Organisation.id == organisation_id)
+    ).first()
+    if current is None:
+        raise NotFound()
+    if current.status == status:
+        raise ValidationError("validation.status_unchanged", field="status")
+    new_version = versioned_update(
+        session=session,
+        model=Organisation,
+        record_id=organisation_id,
+        expected_version=expected_version,
+        status=status,
+        status_reason=text,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="organisation.status",
+        record_type="organisation",
+        record_id=organisation_id,
+        before={"status": current.status, "status_reason": current.status_reason},
+        after={"status": status, "status_reason": text},
+    )
+    return new_version
+
+
 def list_organisations(
     *,
     session: Session,
@@ -138,10 +181,42 @@ def list_organisations(
     kind: str | None = None,
     province: str | None = None,
     status: str | None = None,
+    order: str = "pinyin",
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[OrganisationRow], int]:
-    """One page of the directory and the total count; viewers never receive contact data."""
+    """One page of the directory and the total count (two statements); viewers never receive contact data."""
+    filters = _filters(search=search, kind=kind, province=province, status=status)
+    total = int(session.scalar(select(func.count()).select_from(Organisation).where(*filters)) or 0)
+    return _select_rows(session, actor, filters, limit=limit, offset=offset, order=order), total
+
+
+MAX_EXPORT_ROWS = 100_000
+
+
+def export_organisations(
+    *,
+    session: Session,
+    actor: Actor,
+    search: str = "",
+    kind: str | None = None,
+    province: str | None = None,
+    status: str | None = None,
+    order: str = "pinyin",
+) -> list[OrganisationRow]:
+    """Every unit matching the filters (up to MAX_EXPORT_ROWS) for an export; viewers get no contact data."""
+    filters = _filters(search=search, kind=kind, province=province, status=status)
+    return _select_rows(session, actor, filters, limit=MAX_EXPORT_ROWS, offset=0, order=order)
+
+
+ORDERS = {
+    "pinyin": (Organisation.sort_key, Organisation.id),
+    "province": (Organisation.province, Organisation.sort_key, Organisation.id),
+    "joined": (Organisation.joined_on.desc(), Organisation.sort_key, Organisation.id),
+}
+
+
+def _filters(*, search: str, kind: str | None, province: str | None, status: str | None) -> list[Any]:
     filters: list[Any] = []
     if search.strip():
         key, city = _like_escape(name_key(search)), _like_escape(search.strip())
@@ -154,12 +229,11 @@ def list_organisations(
         filters.append(Organisation.province == province)
     if status:
         filters.append(Organisation.status == status)
-    total = int(session.scalar(select(func.count()).select_from(Organisation).where(*filters)) or 0)
-    return _select_rows(session, actor, filters, limit=limit, offset=offset), total
+    return filters
 
 
 def _select_rows(
-    session: Session, actor: Actor, filters: list[Any], *, limit: int, offset: int
+    session: Session, actor: Actor, filters: list[Any], *, limit: int, offset: int, order: str = "pinyin"
 ) -> list[OrganisationRow]:
     show_contacts = may_see_contacts(actor)
     hidden = [None] * len(CONTACT_FIELDS)
@@ -176,11 +250,12 @@ def _select_rows(
             Organisation.batch,
             Organisation.is_secretariat,
             Organisation.credit_code,
+            Organisation.status_reason,
             *contact_cols,
             Organisation.version,
         )
         .where(*filters)
-        .order_by(Organisation.is_secretariat.desc(), Organisation.province, Organisation.name_key)
+        .order_by(Organisation.is_secretariat.desc(), *ORDERS.get(order, ORDERS["pinyin"]))
         .limit(limit)
         .offset(offset)
     ).all()
@@ -201,12 +276,32 @@ def get_organisation(*, session: Session, actor: Actor, organisation_id: int) ->
     return rows[0]
 
 
+def organisation_input(*, session: Session, actor: Actor, organisation_id: int) -> OrganisationInput:
+    """Every editable field of a unit, as the edit form's starting values (staff only)."""
+    if not actor.is_staff:
+        raise PermissionDenied()
+    unit = session.execute(select(Organisation).where(Organisation.id == organisation_id)).scalar_one_or_none()
+    if unit is None:
+        raise NotFound()
+    values = {f: getattr(unit, f) for f in OrganisationInput.__dataclass_fields__}
+    return OrganisationInput(**{**values, "credit_code": unit.credit_code or ""})
+
+
 def count_by_kind(*, session: Session) -> dict[str, int]:
     """Member units per kind (status member), counted in SQL."""
     rows = session.execute(
         select(Organisation.kind, func.count()).where(Organisation.status == "member").group_by(Organisation.kind)
     ).all()
     return {kind: int(n) for kind, n in rows}
+
+
+def search_members(*, session: Session, text: str, limit: int = 20) -> list[tuple[int, str]]:
+    """(id, name) of current members whose name contains the text, for pickers over a large directory."""
+    key = _like_escape(name_key(text))
+    stmt = select(Organisation.id, Organisation.name).where(Organisation.status == OrgStatus.MEMBER.value)
+    if key:
+        stmt = stmt.where(Organisation.name_key.like(f"%{key}%", escape="\\"))
+    return [(int(i), n) for i, n in session.execute(stmt.order_by(Organisation.sort_key).limit(limit))]
 
 
 def organisation_choices(*, session: Session) -> list[tuple[int, str]]:
@@ -223,3 +318,66 @@ def _secretariat_unit_missing(session: Session, actor: Actor) -> list[TodoItem]:
         return []
     exists = session.scalar(select(Organisation.id).where(Organisation.is_secretariat.is_(True)).limit(1))
     return [] if exists else [TodoItem(key="todo.secretariat_unit_missing", count=1, page="members")]
+
+
+def organisation_ids_by_names(*, session: Session, names: list[str]) -> dict[str, int]:
+    """Units by normalised name (name_key -> id), for import files that name a unit."""
+    keys = sorted({name_key(n) for n in names if n.strip()})
+    if not keys:
+        return {}
+    rows = session.execute(select(Organisation.name_key, Organisation.id).where(Organisation.name_key.in_(keys)))
+    return {k: int(i) for k, i in rows}
+
+
+@dataclass(frozen=True)
+class MemberImportRow:
+    """One row of a member import file, parsed: the unit (or None) and the refusal, if any."""
+
+    row_number: str
+    name: str
+    data: OrganisationInput | None
+    error: ValidationError | None
+
+
+def check_member_rows(*, session: Session, rows: list[MemberImportRow], today: date) -> list[MemberImportRow]:
+    """Validate every row against the rules, the directory and the other rows of the file (for the preview)."""
+    checked: list[MemberImportRow] = []
+    seen: set[str] = set()
+    for row in rows:
+        if row.error is not None or row.data is None:
+            checked.append(row)
+            continue
+        try:
+            clean = validate_organisation(row.data, today=today)
+            values = _values(clean)
+            _check_unique(session, values)
+            marks = {values["name_key"]} | ({values["credit_code"]} if values["credit_code"] else set())
+            if marks & seen:
+                raise ValidationError("import.duplicate_in_file", field="name")
+            seen |= marks
+            checked.append(replace(row, data=clean))
+        except ValidationError as exc:
+            checked.append(replace(row, error=exc))
+    return checked
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def import_organisations(
+    *,
+    session: Session,
+    actor: Actor,
+    rows: list[MemberImportRow],
+    today: date,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Enter every unit of a checked file in one transaction; any bad row refuses the whole file."""
+    checked = check_member_rows(session=session, rows=rows, today=today)
+    bad = [r for r in checked if r.error is not None]
+    if bad:
+        raise ValidationError("import.has_errors", field="file", count=len(bad))
+    for done, row in enumerate(checked, start=1):
+        assert row.data is not None
+        create_organisation(session=session, actor=actor, data=row.data, today=today)
+        if on_progress is not None:
+            on_progress(done, len(checked))
+    return len(checked)

@@ -1,6 +1,6 @@
 """The demo seeder writes through the services, leaves audit entries, and never touches a real database."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from db.migrate import upgrade_to_head
 from db.models import AuditEntry, Organisation, User
@@ -9,7 +9,7 @@ from scripts.seed_demo import DEMO_PASSWORD, database_state, seed
 from tests.conftest import attempt_login as login
 
 
-def test_the_demo_database_has_the_secretariat_80_units_and_four_accounts(fresh_engine):
+def test_the_demo_database_has_the_secretariat_units_applications_and_accounts(fresh_engine):
     upgrade_to_head(fresh_engine)
     seed(engine=fresh_engine)
     with fresh_engine.connect() as conn:
@@ -24,16 +24,28 @@ def test_the_demo_database_has_the_secretariat_80_units_and_four_accounts(fresh_
             .select_from(AuditEntry)
             .where(AuditEntry.action.in_(["organisation.create", "user.create"]))
         ).scalar()
-    assert orgs == 81 and secretariat == "生态环境部宣传教育中心"
+    with fresh_engine.connect() as conn:
+        statuses = dict(conn.execute(text("SELECT status, count(*) FROM applications GROUP BY status")).all())
+        channels = dict(conn.execute(text("SELECT channel, count(*) FROM applications GROUP BY channel")).all())
+        opinions = conn.execute(text_count("council_opinions")).scalar()
+        admitted = conn.execute(text("SELECT count(*) FROM applications WHERE status = 'approved'")).scalar()
+        created_units = conn.execute(
+            text("SELECT count(*) FROM audit_entries WHERE action = 'organisation.create'")
+        ).scalar()
+    # 80 founding units plus the secretariat, and a few hundred in all once the approved applications joined.
+    assert created_units == 81 and orgs == 81 + admitted and orgs >= 200 and secretariat == "生态环境部宣传教育中心"
     assert provinces >= 20 and kinds >= 6
-    assert roles == {
+    assert set(statuses) == {"submitted", "in_review", "needs_more", "approved", "rejected", "withdrawn"}
+    assert set(channels) == {"self_applied", "invited", "recommended"} and opinions > 100
+    assert {k: v for k, v in roles.items() if not k.startswith("demo_council_")} == {
         "demo_admin": "admin",
         "demo_secretariat": "secretariat",
         "demo_council": "council",
         "demo_viewer": "viewer",
     }
+    assert {v for k, v in roles.items() if k.startswith("demo_council_")} == {"council"}
     assert council_unit is not None
-    assert audit_creates == orgs + len(roles)
+    assert audit_creates == created_units + len(roles)
     from sqlalchemy.orm import Session
 
     with Session(fresh_engine) as session:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.applications import AppliedFor, AppStatus, Channel, Opinion
 from domain.organisations import OrgKind, OrgStatus
 from domain.roles import Role
 from ui.i18n import LANGUAGES, catalog, format_date, t
@@ -17,7 +18,8 @@ ERROR_KEY = re.compile(r"""(?:Error|Denied|Record|NotFound)\(\s*["']([a-z_]+\.[a
 NOTICE_KEY = re.compile(r"""["'](login\.[a-z_]+)["']""")
 KEY_ARG = re.compile(r"""\bkey=["']([a-z_]+\.[a-z0-9_.]+)["']""")
 FIELD_ARG = re.compile(r"""\bfield=["']([a-z_]+)["']""")
-ACTION = re.compile(r"""["']((?:user|organisation|setting|council_session|council_term)\.[a-z_]+)["']""")
+ACTION = re.compile(r"""["']((?:user|organisation|setting|council_session|council_term|application)\.[a-z_]+)["']""")
+TODO_KEY = re.compile(r"""TodoItem\(\s*["'](todo\.[a-z_]+)["']""")
 RECORD_TYPE = re.compile(r"""record_type=["']([a-z_]+)["']""")
 DEFAULT_KEY = re.compile(r"""key: str = ["']([a-z_]+\.[a-z0-9_.]+)["']""")
 
@@ -33,7 +35,7 @@ def used_keys() -> set[str]:
     keys: set[str] = set()
     for path in _source_files():
         text = path.read_text(encoding="utf-8")
-        for pattern in (STATIC_KEY, ERROR_KEY, KEY_ARG, DEFAULT_KEY, NOTICE_KEY):
+        for pattern in (STATIC_KEY, ERROR_KEY, KEY_ARG, DEFAULT_KEY, NOTICE_KEY, TODO_KEY):
             keys.update(pattern.findall(text))
         keys.update(f"field.{name}" for name in FIELD_ARG.findall(text))
         if "db/services" in path.as_posix():
@@ -43,6 +45,12 @@ def used_keys() -> set[str]:
     keys.update(f"role.{r.value}" for r in Role)
     keys.update(f"org_kind.{k.value}" for k in OrgKind)
     keys.update(f"org_status.{s.value}" for s in OrgStatus)
+    keys.update(f"app_status.{s.value}" for s in AppStatus)
+    # change_status writes action "application.<target status>"
+    keys.update(f"action.application.{s.value}" for s in AppStatus)
+    keys.update(f"channel.{c.value}" for c in Channel)
+    keys.update(f"applied_for.{a.value}" for a in AppliedFor)
+    keys.update(f"opinion.{o.value}" for o in Opinion)
     return keys
 
 

@@ -39,6 +39,15 @@ EXPECTED_PAGES = {
 EXPECTED_SERVICES = {
     "db.services.organisations.create_organisation": STAFF,
     "db.services.organisations.update_organisation": STAFF,
+    "db.services.organisations.set_organisation_status": STAFF,
+    "db.services.organisations.import_organisations": STAFF,
+    "db.services.applications.reserve_intake_attempt": {ANON},
+    "db.services.applications.submit_application": {ANON},
+    "db.services.applications.create_application": STAFF,
+    "db.services.applications.import_applications": STAFF,
+    "db.services.applications.change_status": STAFF,
+    # council users only, and only while their unit holds an active term (checked by the service itself)
+    "db.services.applications.give_opinion": {C},
     "db.services.settings.set_setting": STAFF,
     "db.services.council.create_session": STAFF,
     "db.services.council.seat_term": STAFF,

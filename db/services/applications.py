@@ -1,0 +1,913 @@
+"""Applications to join the network (入网申请): intake by the public form, by the secretariat on an applicant's
+behalf, by invitation or a member's recommendation; review, council opinions and decisions."""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, null, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from db.models import Application, ApplicationEvent, CouncilOpinion, IntakeAttempt, Organisation, User
+from db.services import audit, settings
+from db.services._versioned import versioned_update
+from db.services.access import requires
+from db.services.council import has_active_term
+from db.services.organisations import _check_unique, _like_escape, _values, may_see_contacts
+from db.services.todos import TodoItem, todo_provider
+from domain.applications import (
+    PENDING,
+    ApplicationInput,
+    AppliedFor,
+    AppStatus,
+    Channel,
+    IntakeLimits,
+    Opinion,
+    check_opinion,
+    check_transition,
+    new_reference,
+    normalise_reference,
+    validate_application,
+)
+from domain.clock import SHANGHAI
+from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from domain.organisations import OrganisationInput, OrgStatus, validate_phone
+from domain.roles import Actor, Role
+from domain.text import name_key, normalise_identifier
+
+READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
+PENDING_VALUES = sorted(s.value for s in PENDING)
+ORG_FIELDS = (
+    "name",
+    "kind",
+    "province",
+    "city",
+    "credit_code",
+    "contact_person",
+    "phone",
+    "email",
+    "address",
+    "website",
+    "description",
+)
+CONTACT_FIELDS = ("contact_person", "phone", "email", "address")
+
+
+def _check_reader(actor: Actor) -> None:
+    if actor.role not in READERS:
+        raise PermissionDenied()
+
+
+def _pending() -> Any:
+    return Application.status.in_(PENDING_VALUES)
+
+
+# ---------------------------------------------------------------- duplicates
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An existing member or pending application with the same credit code or normalised name."""
+
+    kind: str  # "organisation" or "application"
+    id: int
+    name: str
+    status: str
+    reference: str
+    same_code: bool
+
+
+def find_duplicates(
+    *, session: Session, name: str, credit_code: str = "", exclude_application_id: int | None = None
+) -> list[Duplicate]:
+    """Members and pending applications that look like the same organisation (staff see them named)."""
+    key, code = name_key(name), normalise_identifier(credit_code)
+    if not key and not code:
+        return []
+    org_match = [Organisation.name_key == key] + ([Organisation.credit_code == code] if code else [])
+    found = [
+        Duplicate("organisation", int(r.id), r.name, r.status, "", bool(code) and r.credit_code == code)
+        for r in session.execute(
+            select(Organisation.id, Organisation.name, Organisation.status, Organisation.credit_code)
+            .where(or_(*org_match))
+            .limit(10)
+        )
+    ]
+    app_match = [Application.name_key == key] + ([Application.credit_code == code] if code else [])
+    apps = select(
+        Application.id, Application.name, Application.status, Application.reference, Application.credit_code
+    ).where(or_(*app_match), _pending())
+    if exclude_application_id is not None:
+        apps = apps.where(Application.id != exclude_application_id)
+    found += [
+        Duplicate("application", int(r.id), r.name, r.status, r.reference, bool(code) and r.credit_code == code)
+        for r in session.execute(apps.limit(10))
+    ]
+    return found
+
+
+def _refuse_duplicates(session: Session, data: ApplicationInput, *, public: bool) -> None:
+    """A pending application for the same unit, or (for membership) a unit that is already a member, is
+    refused. Anonymous visitors learn nothing about who else applied; staff are told what it is."""
+    org = data.organisation
+    for dup in find_duplicates(session=session, name=org.name, credit_code=org.credit_code):
+        if dup.kind == "organisation" and (
+            data.applied_for == AppliedFor.COUNCIL.value or dup.status != OrgStatus.MEMBER.value
+        ):
+            continue  # a member may apply for a council seat; a unit that left may apply again
+        if public:
+            raise ValidationError("apply.duplicate")
+        if dup.kind == "organisation":
+            raise ValidationError("validation.already_member", field="name", name=dup.name)
+        raise ValidationError("validation.duplicate_application", field="name", reference=dup.reference)
+
+
+# ---------------------------------------------------------------- intake
+
+
+def _client_hash(client: str) -> str:
+    return hashlib.sha256(f"evsn-intake:{client}".encode()).hexdigest()
+
+
+@requires(public=True)
+def reserve_intake_attempt(*, session: Session, actor: Actor, client: str, now: datetime, limits: IntakeLimits) -> None:
+    """Count a submission of the public form against the hourly limits, or refuse it (too many)."""
+    since = now - timedelta(seconds=limits.window_seconds)
+    client_key = _client_hash(client)
+    session.execute(delete(IntakeAttempt).where(IntakeAttempt.at < now - timedelta(days=1)))
+    total, mine = session.execute(
+        select(func.count(), func.count(case((IntakeAttempt.client == client_key, 1)))).where(IntakeAttempt.at >= since)
+    ).one()
+    if mine >= limits.per_client or total >= limits.total:
+        raise ValidationError("apply.too_many")
+    session.execute(insert(IntakeAttempt).values(at=now, client=client_key))
+
+
+def _unique_reference(session: Session, now: datetime) -> str:
+    while True:
+        reference = new_reference(now.astimezone(SHANGHAI).year)
+        if session.scalar(select(Application.id).where(Application.reference == reference)) is None:
+            return reference
+
+
+def _insert(
+    session: Session,
+    actor: Actor,
+    data: ApplicationInput,
+    *,
+    channel: Channel,
+    recommender_id: int | None,
+    now: datetime,
+    public: bool,
+) -> tuple[int, str]:
+    org = data.organisation
+    values: dict[str, Any] = {f: getattr(org, f) for f in ORG_FIELDS}
+    values.update(
+        credit_code=org.credit_code or None,
+        name_key=name_key(org.name),
+        applied_for=data.applied_for,
+        channel=channel.value,
+        recommender_id=recommender_id,
+        statement=data.statement,
+        materials=data.materials,
+        consent_at=now,
+        status=AppStatus.SUBMITTED.value,
+        submitted_at=now,
+        entered_by=actor.user_id,
+        reference=_unique_reference(session, now),
+    )
+    try:
+        with session.begin_nested():
+            app_id = int(session.execute(insert(Application).values(**values).returning(Application.id)).scalar_one())
+    except IntegrityError as exc:  # a concurrent application for the same unit won the race
+        if public:
+            raise ValidationError("apply.duplicate") from exc
+        raise ValidationError("validation.duplicate_application", field="name", reference="") from exc
+    session.execute(
+        insert(ApplicationEvent).values(
+            application_id=app_id,
+            at=now,
+            user_id=actor.user_id,
+            username=actor.username,
+            from_status=None,
+            to_status=AppStatus.SUBMITTED.value,
+            note="",
+        )
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="application.submit" if public else "application.create",
+        record_type="application",
+        record_id=app_id,
+        after={k: v for k, v in values.items() if k != "name_key"},
+    )
+    return app_id, str(values["reference"])
+
+
+@requires(public=True)
+def submit_application(*, session: Session, actor: Actor, data: ApplicationInput, now: datetime) -> str:
+    """The public form (自主报名): refused while intake is closed; returns the reference number."""
+    if not settings.get_setting(session=session, key="intake_open"):
+        raise ValidationError("apply.closed_now")
+    clean = validate_application(data, today=now.astimezone(SHANGHAI).date())
+    _refuse_duplicates(session, clean, public=True)
+    return _insert(session, actor, clean, channel=Channel.SELF_APPLIED, recommender_id=None, now=now, public=True)[1]
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def create_application(
+    *,
+    session: Session,
+    actor: Actor,
+    data: ApplicationInput,
+    channel: str,
+    recommender_id: int | None,
+    now: datetime,
+) -> tuple[int, str]:
+    """Enter an application received on paper or by e-mail, an invitation or a member's recommendation."""
+    if channel not in {c.value for c in Channel}:
+        raise ValidationError("validation.choice", field="channel")
+    clean = validate_application(data, today=now.astimezone(SHANGHAI).date())
+    if channel == Channel.RECOMMENDED.value:
+        if recommender_id is None:
+            raise ValidationError("validation.recommender_required", field="recommender_id")
+        status = session.scalar(select(Organisation.status).where(Organisation.id == recommender_id))
+        if status != OrgStatus.MEMBER.value:
+            raise ValidationError("validation.recommender_not_member", field="recommender_id")
+    else:
+        recommender_id = None
+    _refuse_duplicates(session, clean, public=False)
+    return _insert(
+        session, actor, clean, channel=Channel(channel), recommender_id=recommender_id, now=now, public=False
+    )
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    """What an applicant sees of their own application: status, dates and any message to them."""
+
+    reference: str
+    name: str
+    status: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    message: str
+
+
+def lookup_status(*, session: Session, reference: str, phone: str) -> PublicStatus | None:
+    """The applicant's view of an application, only with the contact phone that was given; None otherwise
+    (the same answer for a wrong reference and a wrong phone)."""
+    ref = normalise_reference(reference)
+    try:
+        number = validate_phone(phone)
+    except ValidationError:
+        return None
+    if not ref or not number:
+        return None
+    row = session.execute(
+        select(
+            Application.reference,
+            Application.name,
+            Application.status,
+            Application.submitted_at,
+            Application.decided_at,
+            Application.message_to_applicant,
+        ).where(Application.reference == ref, Application.phone == number)
+    ).first()
+    if row is None:
+        return None
+    message = row.message_to_applicant if row.status == AppStatus.NEEDS_MORE.value else ""
+    return PublicStatus(row.reference, row.name, row.status, row.submitted_at, row.decided_at, message)
+
+
+# ---------------------------------------------------------------- review list and detail
+
+
+@dataclass(frozen=True)
+class ApplicationFilters:
+    """The review list's filters; dates are Asia/Shanghai calendar days, both ends included."""
+
+    status: str | None = None
+    channel: str | None = None
+    kind: str | None = None
+    province: str | None = None
+    applied_for: str | None = None
+    since: date | None = None
+    until: date | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    """An application as listed, with the tally of council opinions."""
+
+    id: int
+    reference: str
+    name: str
+    kind: str
+    province: str
+    applied_for: str
+    channel: str
+    status: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    recommender: str | None
+    credit_code: str | None
+    contact_person: str | None
+    phone: str | None
+    email: str | None
+    agree: int
+    oppose: int
+    abstain: int
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
+
+
+def _filtered(filters: ApplicationFilters) -> list[Any]:
+    where: list[Any] = []
+    for field in ("status", "channel", "kind", "province", "applied_for"):
+        value = getattr(filters, field)
+        if value:
+            where.append(getattr(Application, field) == value)
+    if filters.since:
+        where.append(Application.submitted_at >= _day_start(filters.since))
+    if filters.until:
+        where.append(Application.submitted_at < _day_start(filters.until + timedelta(days=1)))
+    text = filters.search.strip()
+    if text:
+        key = _like_escape(name_key(text))
+        where.append(
+            or_(
+                Application.name_key.like(f"%{key}%", escape="\\"),
+                Application.reference == normalise_reference(text),
+                Application.credit_code == normalise_identifier(text),
+            )
+        )
+    return where
+
+
+def _list_query(actor: Actor, where: list[Any]) -> Any:
+    recommender = aliased(Organisation)
+    contacts = (
+        [Application.contact_person, Application.phone, Application.email]
+        if may_see_contacts(actor)
+        else [null().label(c) for c in ("contact_person", "phone", "email")]
+    )
+    return (
+        select(
+            Application.id,
+            Application.reference,
+            Application.name,
+            Application.kind,
+            Application.province,
+            Application.applied_for,
+            Application.channel,
+            Application.status,
+            Application.submitted_at,
+            Application.decided_at,
+            recommender.name,
+            Application.credit_code,
+            *contacts,
+        )
+        .outerjoin(recommender, recommender.id == Application.recommender_id)
+        .where(*where)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+    )
+
+
+def _tallies(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
+    result: dict[int, dict[str, int]] = {i: {o.value: 0 for o in Opinion} for i in ids}
+    if ids:
+        rows = session.execute(
+            select(CouncilOpinion.application_id, CouncilOpinion.opinion, func.count())
+            .where(CouncilOpinion.application_id.in_(ids))
+            .group_by(CouncilOpinion.application_id, CouncilOpinion.opinion)
+        )
+        for app_id, opinion, n in rows:
+            result[int(app_id)][opinion] = int(n)
+    return result
+
+
+def _rows(session: Session, stmt: Any) -> list[ApplicationRow]:
+    rows = session.execute(stmt).all()
+    tallies = _tallies(session, [int(r[0]) for r in rows])
+    result = []
+    for r in rows:
+        tally = tallies[int(r[0])]
+        values: list[Any] = [*r, tally["agree"], tally["oppose"], tally["abstain"]]
+        result.append(ApplicationRow(*values))
+    return result
+
+
+def list_applications(
+    *, session: Session, actor: Actor, filters: ApplicationFilters, limit: int = 50, offset: int = 0
+) -> tuple[list[ApplicationRow], int]:
+    """One page of applications, newest first, and how many match: three statements whatever the data size."""
+    _check_reader(actor)
+    where = _filtered(filters)
+    total = int(session.scalar(select(func.count()).select_from(Application).where(*where)) or 0)
+    return _rows(session, _list_query(actor, where).limit(limit).offset(offset)), total
+
+
+MAX_EXPORT_ROWS = 100_000
+
+
+def export_applications(*, session: Session, actor: Actor, filters: ApplicationFilters) -> list[ApplicationRow]:
+    """Every application matching the filters (up to MAX_EXPORT_ROWS), for an .xlsx/.csv export."""
+    _check_reader(actor)
+    return _rows(session, _list_query(actor, _filtered(filters)).limit(MAX_EXPORT_ROWS))
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One step of the status history."""
+
+    at: datetime
+    username: str
+    display_name: str | None
+    from_status: str | None
+    to_status: str
+    note: str
+
+
+@dataclass(frozen=True)
+class OpinionRow:
+    """A council unit's opinion."""
+
+    organisation_id: int
+    organisation_name: str
+    opinion: str
+    comment: str
+    updated_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    """Everything about one application, as the reader may see it."""
+
+    id: int
+    reference: str
+    applied_for: str
+    channel: str
+    recommender_id: int | None
+    recommender: str | None
+    organisation: OrganisationInput
+    statement: str
+    materials: str
+    consent_at: datetime
+    status: str
+    message_to_applicant: str
+    decision_reason: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    organisation_id: int | None
+    entered_by: str | None
+    version: int
+    history: list[EventRow]
+    opinions: list[OpinionRow]
+
+    def tally(self) -> dict[str, int]:
+        counts = {o.value: 0 for o in Opinion}
+        for op in self.opinions:
+            counts[op.opinion] += 1
+        return counts
+
+
+def get_application(*, session: Session, actor: Actor, application_id: int) -> ApplicationDetail:
+    """One application with its status history and council opinions; NotFound if absent."""
+    _check_reader(actor)
+    recommender = aliased(Organisation)
+    row = session.execute(
+        select(Application, recommender.name, User.display_name)
+        .outerjoin(recommender, recommender.id == Application.recommender_id)
+        .outerjoin(User, User.id == Application.entered_by)
+        .where(Application.id == application_id)
+    ).first()
+    if row is None:
+        raise NotFound()
+    app, recommender_name, entered_by = row
+    org_values: dict[str, Any] = {f: getattr(app, f) or "" for f in ORG_FIELDS}
+    if not may_see_contacts(actor):
+        org_values = {**org_values, **dict.fromkeys(CONTACT_FIELDS, "")}
+    history = [
+        EventRow(*r)
+        for r in session.execute(
+            select(
+                ApplicationEvent.at,
+                ApplicationEvent.username,
+                User.display_name,
+                ApplicationEvent.from_status,
+                ApplicationEvent.to_status,
+                ApplicationEvent.note,
+            )
+            .outerjoin(User, User.id == ApplicationEvent.user_id)
+            .where(ApplicationEvent.application_id == application_id)
+            .order_by(ApplicationEvent.at, ApplicationEvent.id)
+        )
+    ]
+    opinions = [
+        OpinionRow(*r)
+        for r in session.execute(
+            select(
+                CouncilOpinion.organisation_id,
+                Organisation.name,
+                CouncilOpinion.opinion,
+                CouncilOpinion.comment,
+                CouncilOpinion.updated_at,
+                CouncilOpinion.version,
+            )
+            .join(Organisation, Organisation.id == CouncilOpinion.organisation_id)
+            .where(CouncilOpinion.application_id == application_id)
+            .order_by(Organisation.sort_key)
+        )
+    ]
+    return ApplicationDetail(
+        id=app.id,
+        reference=app.reference,
+        applied_for=app.applied_for,
+        channel=app.channel,
+        recommender_id=app.recommender_id,
+        recommender=recommender_name,
+        organisation=OrganisationInput(**org_values),
+        statement=app.statement,
+        materials=app.materials,
+        consent_at=app.consent_at,
+        status=app.status,
+        message_to_applicant=app.message_to_applicant,
+        decision_reason=app.decision_reason,
+        submitted_at=app.submitted_at,
+        decided_at=app.decided_at,
+        organisation_id=app.organisation_id,
+        entered_by=entered_by,
+        version=app.version,
+        history=history,
+        opinions=opinions,
+    )
+
+
+def applications_of_organisation(*, session: Session, actor: Actor, organisation_id: int) -> list[ApplicationRow]:
+    """The applications that made or concern a unit (linked on approval, or the same name or credit code)."""
+    _check_reader(actor)
+    org = session.execute(
+        select(Organisation.name_key, Organisation.credit_code).where(Organisation.id == organisation_id)
+    ).first()
+    if org is None:
+        return []
+    match = [Application.organisation_id == organisation_id, Application.name_key == org.name_key]
+    if org.credit_code:
+        match.append(Application.credit_code == org.credit_code)
+    return _rows(session, _list_query(actor, [or_(*match)]).limit(100))
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def _locked_application(session: Session, application_id: int) -> Application:
+    # FOR UPDATE on PostgreSQL: an opinion and a decision on the same application never interleave
+    # (SQLite's BEGIN IMMEDIATE already serialises writers).
+    app = session.execute(
+        select(Application).where(Application.id == application_id).with_for_update()
+    ).scalar_one_or_none()
+    if app is None:
+        raise NotFound()
+    return app
+
+
+def _admit(session: Session, actor: Actor, app: Application, today: date) -> int:
+    """Approval: create the member unit, or update the unit it already is (a member applying for a council
+    seat keeps its join date and batch; a unit that had left rejoins today in the current batch)."""
+    batch = str(settings.get_setting(session=session, key="current_batch"))
+    fields: dict[str, Any] = {f: getattr(app, f) or "" for f in ORG_FIELDS}
+    data = OrganisationInput(**fields, status=OrgStatus.MEMBER.value, joined_on=today, batch=batch)
+    values = _values(data)
+    match = [Organisation.name_key == values["name_key"]]
+    if values["credit_code"]:
+        match.append(Organisation.credit_code == values["credit_code"])
+    existing = session.execute(select(Organisation).where(or_(*match)).limit(2)).scalars().all()
+    if len(existing) > 1:
+        raise ValidationError("validation.ambiguous_unit", field="name")
+    if not existing:
+        _check_unique(session, values)
+        org_id = int(session.execute(insert(Organisation).values(**values).returning(Organisation.id)).scalar_one())
+        audit.record(
+            session=session,
+            actor=actor,
+            action="organisation.admit",
+            record_type="organisation",
+            record_id=org_id,
+            after=values,
+        )
+        return org_id
+    unit = existing[0]
+    if unit.status == OrgStatus.MEMBER.value:
+        values.update(joined_on=unit.joined_on, batch=unit.batch)
+    values.update(is_secretariat=unit.is_secretariat, status_reason="")
+    _check_unique(session, values, exclude_id=unit.id)
+    before = {k: getattr(unit, k) for k in values}
+    versioned_update(session=session, model=Organisation, record_id=unit.id, expected_version=unit.version, **values)
+    changed = {k: v for k, v in before.items() if v != values[k]}
+    audit.record(
+        session=session,
+        actor=actor,
+        action="organisation.admit",
+        record_type="organisation",
+        record_id=unit.id,
+        before=changed,
+        after={k: values[k] for k in changed},
+    )
+    return int(unit.id)
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def change_status(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: int,
+    expected_version: int,
+    to_status: str,
+    note: str,
+    now: datetime,
+) -> int:
+    """Move an application along DOMAIN.md's transition table (approval admits the unit); returns the new version."""
+    app = _locked_application(session, application_id)
+    if app.version != expected_version:
+        raise StaleRecord()
+    text = check_transition(app.status, to_status, note)
+    values: dict[str, Any] = {"status": to_status}
+    if to_status == AppStatus.NEEDS_MORE.value:
+        values["message_to_applicant"] = text
+    if to_status in (AppStatus.APPROVED.value, AppStatus.REJECTED.value, AppStatus.WITHDRAWN.value):
+        values.update(decided_at=now, decision_reason=text)
+    if to_status == AppStatus.APPROVED.value:
+        values["organisation_id"] = _admit(session, actor, app, now.astimezone(SHANGHAI).date())
+    before_status = app.status
+    new_version = versioned_update(
+        session=session, model=Application, record_id=application_id, expected_version=expected_version, **values
+    )
+    session.execute(
+        insert(ApplicationEvent).values(
+            application_id=application_id,
+            at=now,
+            user_id=actor.user_id,
+            username=actor.username,
+            from_status=before_status,
+            to_status=to_status,
+            note=text,
+        )
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"application.{to_status}",
+        record_type="application",
+        record_id=application_id,
+        before={"status": before_status},
+        after=values,
+    )
+    return new_version
+
+
+@requires(Role.COUNCIL)
+def give_opinion(
+    *,
+    session: Session,
+    actor: Actor,
+    application_id: int,
+    opinion: str,
+    comment: str,
+    expected_version: int,
+    today: date,
+) -> int:
+    """Record or change this council unit's opinion (同意/反对/弃权) until the decision. `expected_version` is
+    the version of the unit's opinion the user saw (0: none yet). Returns the opinion's new version."""
+    unit = actor.organisation_id
+    if unit is None or not has_active_term(session=session, organisation_id=unit, on=today):
+        raise PermissionDenied("error.no_active_term")
+    text = check_opinion(opinion, comment)
+    app = _locked_application(session, application_id)
+    if app.status not in PENDING_VALUES:
+        raise ValidationError("validation.application_decided", field="opinion")
+    current = session.execute(
+        select(CouncilOpinion.id, CouncilOpinion.opinion, CouncilOpinion.comment, CouncilOpinion.version).where(
+            CouncilOpinion.application_id == application_id, CouncilOpinion.organisation_id == unit
+        )
+    ).first()
+    if current is None:
+        if expected_version != 0:
+            raise StaleRecord()
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(CouncilOpinion).values(
+                        application_id=application_id,
+                        organisation_id=unit,
+                        user_id=actor.user_id,
+                        opinion=opinion,
+                        comment=text,
+                    )
+                )
+        except IntegrityError as exc:  # another user of the same unit gave the opinion meanwhile
+            raise StaleRecord() from exc
+        new_version, before = 1, None
+    else:
+        new_version = versioned_update(
+            session=session,
+            model=CouncilOpinion,
+            record_id=current.id,
+            expected_version=expected_version,
+            opinion=opinion,
+            comment=text,
+            user_id=actor.user_id,
+        )
+        before = {"opinion": current.opinion, "comment": current.comment}
+    audit.record(
+        session=session,
+        actor=actor,
+        action="application.opinion",
+        record_type="application",
+        record_id=application_id,
+        before=before,
+        after={"organisation_id": unit, "opinion": opinion, "comment": text},
+    )
+    return new_version
+
+
+def own_opinion(*, session: Session, actor: Actor, application_id: int) -> OpinionRow | None:
+    """The opinion the actor's unit gave on an application, if any."""
+    if actor.organisation_id is None:
+        return None
+    row = session.execute(
+        select(
+            CouncilOpinion.organisation_id,
+            Organisation.name,
+            CouncilOpinion.opinion,
+            CouncilOpinion.comment,
+            CouncilOpinion.updated_at,
+            CouncilOpinion.version,
+        )
+        .join(Organisation, Organisation.id == CouncilOpinion.organisation_id)
+        .where(CouncilOpinion.application_id == application_id, CouncilOpinion.organisation_id == actor.organisation_id)
+    ).first()
+    return OpinionRow(*row) if row else None
+
+
+# ---------------------------------------------------------------- the council screen's queue
+
+
+@dataclass(frozen=True)
+class QueuedUnit:
+    """An approved council-unit application whose unit has not been seated since."""
+
+    application_id: int
+    reference: str
+    organisation_id: int
+    name: str
+    channel: str
+    decided_at: datetime
+
+
+def council_queue(*, session: Session) -> list[QueuedUnit]:
+    """Approved 理事单位 applications waiting for a seat, oldest decision first."""
+    from db.models import CouncilTerm
+
+    seated_since = (
+        select(CouncilTerm.id)
+        .where(
+            CouncilTerm.organisation_id == Application.organisation_id,
+            CouncilTerm.created_at >= Application.decided_at,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(
+            Application.id,
+            Application.reference,
+            Application.organisation_id,
+            Organisation.name,
+            Application.channel,
+            Application.decided_at,
+        )
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(
+            Application.status == AppStatus.APPROVED.value,
+            Application.applied_for == AppliedFor.COUNCIL.value,
+            Organisation.status == OrgStatus.MEMBER.value,
+            ~seated_since,
+        )
+        .order_by(Application.decided_at)
+    ).all()
+    return [QueuedUnit(*r) for r in rows]  # type: ignore[arg-type]  # joined: organisation_id is set
+
+
+# ---------------------------------------------------------------- import
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One row of an import file, parsed: the application (or None) and the refusal, if any."""
+
+    row_number: str
+    name: str
+    channel: str
+    recommender_id: int | None
+    data: ApplicationInput | None
+    error: ValidationError | None
+
+
+def check_import_rows(*, session: Session, rows: list[ImportRow], now: datetime) -> list[ImportRow]:
+    """Validate every row against the rules, the database and the other rows of the file (for the preview)."""
+    checked: list[ImportRow] = []
+    seen_names: set[str] = set()
+    seen_codes: set[str] = set()
+    today = now.astimezone(SHANGHAI).date()
+    for row in rows:
+        if row.error is not None or row.data is None:
+            checked.append(row)
+            continue
+        try:
+            clean = validate_application(row.data, today=today)
+            if row.channel == Channel.RECOMMENDED.value and row.recommender_id is None:
+                raise ValidationError("validation.recommender_required", field="recommender_id")
+            _refuse_duplicates(session, clean, public=False)
+            key, code = name_key(clean.organisation.name), clean.organisation.credit_code
+            if key in seen_names or (code and code in seen_codes):
+                raise ValidationError("import.duplicate_in_file", field="name")
+            seen_names.add(key)
+            if code:
+                seen_codes.add(code)
+            checked.append(replace(row, data=clean))
+        except ValidationError as exc:
+            checked.append(replace(row, error=exc))
+    return checked
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def import_applications(
+    *,
+    session: Session,
+    actor: Actor,
+    rows: list[ImportRow],
+    now: datetime,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Create every application of a checked file in one transaction; any bad row refuses the whole file."""
+    checked = check_import_rows(session=session, rows=rows, now=now)
+    bad = [r for r in checked if r.error is not None]
+    if bad:
+        raise ValidationError("import.has_errors", field="file", count=len(bad))
+    for done, row in enumerate(checked, start=1):
+        assert row.data is not None
+        create_application(
+            session=session,
+            actor=actor,
+            data=row.data,
+            channel=row.channel,
+            recommender_id=row.recommender_id,
+            now=now,
+        )
+        if on_progress is not None:
+            on_progress(done, len(checked))
+    return len(checked)
+
+
+# ---------------------------------------------------------------- home-page to-dos
+
+
+@todo_provider
+def _applications_todos(session: Session, actor: Actor) -> list[TodoItem]:
+    if actor.is_staff:
+        counts = dict(
+            session.execute(
+                select(Application.status, func.count())
+                .where(Application.status.in_([AppStatus.SUBMITTED.value, AppStatus.IN_REVIEW.value]))
+                .group_by(Application.status)
+            ).all()
+        )
+        items = []
+        if counts.get(AppStatus.SUBMITTED.value):
+            items.append(TodoItem("todo.applications_new", int(counts[AppStatus.SUBMITTED.value]), "applications"))
+        if counts.get(AppStatus.IN_REVIEW.value):
+            items.append(
+                TodoItem("todo.applications_in_review", int(counts[AppStatus.IN_REVIEW.value]), "applications")
+            )
+        return items
+    if actor.role is Role.COUNCIL and actor.organisation_id is not None:
+        answered = (
+            select(CouncilOpinion.id)
+            .where(
+                CouncilOpinion.application_id == Application.id,
+                CouncilOpinion.organisation_id == actor.organisation_id,
+            )
+            .exists()
+        )
+        waiting = int(session.scalar(select(func.count()).select_from(Application).where(_pending(), ~answered)) or 0)
+        return [TodoItem("todo.applications_opinion", waiting, "applications")] if waiting else []
+    return []

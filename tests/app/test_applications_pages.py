@@ -1,0 +1,213 @@
+"""The applications screens in AppTest: the public form and lookup, the secretariat's review and decision,
+a council unit's opinion, and the member record the approval makes."""
+
+from sqlalchemy import func, select, text
+
+from db.engine import transaction
+from db.models import Application, AuditEntry, Organisation
+from db.services import settings
+from db.services.access import write_scope
+from domain.roles import Role
+from tests.app.test_pages_by_role import app_users, run_page, run_with_query  # noqa: F401 (fixture)
+from ui.i18n import enum_label, t
+
+GOOD = {
+    "apply_name": "绍兴市柯桥区河湖守护志愿者协会",
+    "apply_code": "91330600MA2D5TX879",
+    "apply_contact": "赵敏",
+    "apply_phone": "13912345678",
+    "apply_email": "river@example.org",
+}
+
+
+def _set_intake(staff, value: bool) -> None:
+    with transaction(write=True) as session:
+        version = settings.get_setting_version(session=session, key="intake_open")
+        settings.set_setting(session=session, actor=staff.actor(), key="intake_open", value=value,
+                             expected_version=version)  # fmt: skip
+
+
+def _counts() -> tuple[int, int]:
+    with transaction() as session:
+        apps = session.scalar(select(func.count()).select_from(Application))
+        entries = session.scalar(select(func.count()).select_from(AuditEntry))
+    return int(apps or 0), int(entries or 0)
+
+
+def _fill(at, **values) -> None:  # type: ignore[no-untyped-def]
+    for key, value in {**GOOD, **values}.items():
+        at.text_input(key=key).input(value)
+    at.selectbox(key="apply_kind").select("social")
+    at.selectbox(key="apply_province").select("浙江")
+
+
+def _submit(at, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button if b.label == label).click().run()
+
+
+def _code_is_valid() -> None:
+    from stdnum.cn import uscc
+
+    assert uscc.is_valid(GOOD["apply_code"]), "test data: the credit code must be valid"
+
+
+def test_bad_input_on_the_public_form_is_marked_beside_each_field_and_nothing_is_written(app_users):  # noqa: F811
+    _set_intake(app_users[Role.SECRETARIAT], True)
+    try:
+        before = _counts()
+        at = run_page("pages/apply.py", None)
+        _fill(at, apply_name="", apply_code="91330600MA2D5TX87A", apply_phone="12345", apply_email="not-an-email")
+        _submit(at, t("apply.submit"))
+        errors = [e.value for e in at.error]
+        assert t("validation.required") in errors
+        assert t("validation.credit_code_invalid") in errors
+        assert t("validation.phone_invalid") in errors
+        assert t("validation.email_invalid") in errors
+        assert t("validation.consent_required") in errors
+        assert t("form.fix_marked") in errors
+        assert at.text_input(key="apply_phone").value == "12345", "what was typed stays on screen"
+        assert _counts() == before
+    finally:
+        _set_intake(app_users[Role.SECRETARIAT], False)
+
+
+def test_the_public_form_gives_a_reference_and_the_applicant_follows_it_with_the_phone(app_users):  # noqa: F811
+    _code_is_valid()
+    _set_intake(app_users[Role.SECRETARIAT], True)
+    try:
+        at = run_page("pages/apply.py", None)
+        _fill(at)
+        at.checkbox(key="apply_consent").check()
+        _submit(at, t("apply.submit"))
+        assert not at.exception
+        with transaction() as session:
+            reference = session.scalar(select(Application.reference).where(Application.phone == "+8613912345678"))
+        assert reference and [s.value for s in at.success] == [t("apply.done", reference=reference)]
+
+        # The same organisation again (full-width name with spaces): refused, saying nothing about who applied.
+        again = run_page("pages/apply.py", None)
+        _fill(
+            again,
+            apply_name="绍兴市柯桥区 河湖守护志愿者协会",
+            apply_code="91330600MA2D5TX8XD",
+            apply_phone="13700000000",
+        )
+        again.checkbox(key="apply_consent").check()
+        _submit(again, t("apply.submit"))
+        assert [e.value for e in again.error] == [t("apply.duplicate")]
+        assert reference not in str([m.value for m in again.markdown])
+
+        lookup = run_with_query("pages/apply.py", None, ref=reference.lower())
+        lookup.text_input(key="lookup_phone").input("139 1234 5678")
+        _submit(lookup, t("apply.lookup"))
+        status = t("apply.lookup_status", status=enum_label("app_status", "submitted"), submitted="")
+        assert any(i.value.startswith(status.split("（")[0]) for i in lookup.info)
+        wrong = run_with_query("pages/apply.py", None, ref=reference)
+        wrong.text_input(key="lookup_phone").input("13900000000")
+        _submit(wrong, t("apply.lookup"))
+        assert [w.value for w in wrong.warning] == [t("apply.lookup_not_found")]
+    finally:
+        _set_intake(app_users[Role.SECRETARIAT], False)
+
+
+def _application_id(name: str) -> int:
+    with transaction() as session:
+        return int(session.scalar(select(Application.id).where(Application.name == name)))
+
+
+def test_staff_enter_an_application_and_council_and_staff_take_it_to_approval(app_users):  # noqa: F811
+    staff = run_page("pages/applications.py", app_users[Role.SECRETARIAT])
+    staff.button_group(key="app_view").set_value("new").run()
+    name = "台州市椒江区海洋保护志愿服务队"
+    staff.text_input(key="new_name").input(name)
+    staff.selectbox(key="new_kind").select("volunteer_team")
+    staff.selectbox(key="new_province").select("浙江")
+    staff.text_input(key="new_contact").input("钱磊")
+    staff.text_input(key="new_phone").input("0576-88881234")
+    staff.selectbox(key="new_channel").select("invited")
+    staff.checkbox(key="new_consent").check()
+    _submit(staff, t("applications.create"))
+    assert not staff.exception
+    assert any(t("applications.created", reference="").split("，")[0] in s.value for s in staff.success)
+    app_id = _application_id(name)
+
+    record = run_with_query("pages/applications.py", app_users[Role.SECRETARIAT], id=str(app_id))
+    record.selectbox(key=f"action_target_{app_id}").select("in_review")
+    _submit(record, t("applications.apply_action"))
+    assert [s.value for s in record.success] == [t("applications.moved", status=enum_label("app_status", "in_review"))]
+
+    council = run_with_query("pages/applications.py", app_users[Role.COUNCIL], id=str(app_id))
+    assert t("applications.process") not in [h.value for h in council.subheader], "council users do not decide"
+    council.radio(key=f"opinion_{app_id}").set_value("agree")
+    council.text_area(key=f"opinion_comment_{app_id}").input("同意吸纳。")
+    _submit(council, t("applications.save_opinion"))
+    assert [s.value for s in council.success] == [t("applications.opinion_saved")]
+    assert [m.value for m in council.metric][:1] == ["1"]
+
+    record = run_with_query("pages/applications.py", app_users[Role.SECRETARIAT], id=str(app_id))
+    record.selectbox(key=f"action_target_{app_id}").select("approved")
+    _submit(record, t("applications.apply_action"))
+    assert t("validation.confirm_required") in [e.value for e in record.error], "a final decision is confirmed"
+    record.checkbox(key=f"action_confirm_{app_id}").check()
+    _submit(record, t("applications.apply_action"))
+    assert [s.value for s in record.success] == [t("applications.moved", status=enum_label("app_status", "approved"))]
+    with transaction() as session:
+        unit = session.execute(select(Organisation.status, Organisation.batch).where(Organisation.name == name)).one()
+    assert unit.status == "member" and unit.batch
+
+    late = run_with_query("pages/applications.py", app_users[Role.COUNCIL], id=str(app_id))
+    assert [i.value for i in late.info] == [t("applications.decided_no_opinion")]
+
+
+def test_a_decision_on_a_stale_page_is_refused_and_the_first_kept(app_users):  # noqa: F811
+    staff = run_page("pages/applications.py", app_users[Role.SECRETARIAT])
+    staff.button_group(key="app_view").set_value("new").run()
+    name = "湖州市安吉县竹林生态志愿服务队"
+    staff.text_input(key="new_name").input(name)
+    staff.selectbox(key="new_kind").select("volunteer_team")
+    staff.selectbox(key="new_province").select("浙江")
+    staff.text_input(key="new_contact").input("孙静")
+    staff.text_input(key="new_phone").input("13811112222")
+    staff.checkbox(key="new_consent").check()
+    _submit(staff, t("applications.create"))
+    app_id = _application_id(name)
+    mine = run_with_query("pages/applications.py", app_users[Role.SECRETARIAT], id=str(app_id))
+    other = run_with_query("pages/applications.py", app_users[Role.ADMIN], id=str(app_id))
+    other.selectbox(key=f"action_target_{app_id}").select("withdrawn")
+    other.checkbox(key=f"action_confirm_{app_id}").check()
+    _submit(other, t("applications.apply_action"))
+    mine.selectbox(key=f"action_target_{app_id}").select("in_review")
+    _submit(mine, t("applications.apply_action"))
+    assert t("error.stale") in [e.value for e in mine.error] or t("applications.changed_meanwhile") in [
+        w.value for w in mine.warning
+    ]
+    with transaction() as session:
+        assert session.scalar(select(Application.status).where(Application.id == app_id)) == "withdrawn"
+
+
+def test_viewers_cannot_read_applications_and_their_unit_records_show_no_contacts(app_users):  # noqa: F811
+    with transaction() as session:
+        unit = session.scalar(select(Organisation.id).where(Organisation.name == "成都市绿色环保志愿者协会"))
+    viewer = run_with_query("pages/members.py", app_users[Role.VIEWER], id=str(unit))
+    shown = viewer.dataframe[0].value.to_string()
+    assert "13800138000" not in shown and "李娜" not in shown
+    assert t("members.applications") not in [h.value for h in viewer.subheader]
+    staff = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(unit))
+    assert "李娜" in staff.dataframe[0].value.to_string()
+
+
+def test_the_secretariat_suspends_a_unit_with_a_reason_after_confirming(app_users):  # noqa: F811
+    with transaction() as session:
+        unit = session.scalar(select(Organisation.id).where(Organisation.name == "无席位志愿服务队"))
+    at = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(unit))
+    at.selectbox(key=f"status_target_{unit}").select("suspended")
+    _submit(at, t("members.change_status"))
+    assert t("validation.confirm_required") in [e.value for e in at.error]
+    at.checkbox(key=f"status_confirm_{unit}").check()
+    _submit(at, t("members.change_status"))
+    assert t("validation.reason_required") in [e.value for e in at.error]
+    at.text_area(key=f"status_reason_{unit}").input("连续一年未参加网络活动")
+    _submit(at, t("members.change_status"))
+    assert [s.value for s in at.success] == [t("members.status_changed", status=enum_label("org_status", "suspended"))]
+    with transaction(write=True) as session, write_scope("test: restore the unit for the other tests"):
+        session.execute(text("UPDATE organisations SET status = 'member' WHERE id = :id"), {"id": unit})

@@ -1,0 +1,114 @@
+"""Excel/CSV on screen: exports of a filtered list (prepared on request, formulas neutralised) and the import
+flow (template, upload, preview marking every bad row, confirm, one transaction, progress bar)."""
+
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from db.engine import transaction
+from domain.errors import DomainError
+from domain.spreadsheets import read_table, template_xlsx, to_csv, to_xlsx
+from ui.forms import attempt, error_text
+from ui.i18n import t
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_buttons(
+    key: str, filename: str, filters: Hashable, build: Callable[[], tuple[list[str], list[list[Any]]]]
+) -> None:
+    """A 'prepare export' button, then .xlsx and .csv downloads of exactly the filtered list."""
+    state = f"_export_{key}"
+    if st.button(t("export.prepare"), key=f"{key}_prepare", icon=":material/download:"):
+        headers, rows = build()
+        st.session_state[state] = (filters, to_xlsx(headers, rows, sheet=filename), to_csv(headers, rows), len(rows))
+    ready = st.session_state.get(state)
+    if not ready or ready[0] != filters:
+        return
+    _, xlsx, csv, count = ready
+    st.caption(t("export.ready", count=count))
+    left, right = st.columns(2)
+    left.download_button(t("export.xlsx"), xlsx, file_name=f"{filename}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx")
+    right.download_button(t("export.csv"), csv, file_name=f"{filename}.csv", mime="text/csv", key=f"{key}_csv")
+
+
+class CheckedRow(Protocol):
+    """What the preview needs of a parsed row."""
+
+    @property
+    def row_number(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def error(self) -> DomainError | None: ...
+
+
+def import_section(
+    key: str,
+    *,
+    template: tuple[list[str], list[object], list[str]],
+    template_name: str,
+    check: Callable[[Session, list[dict[str, str]]], list[Any]],
+    commit: Callable[[Session, list[Any], Callable[[int, int], None]], int],
+) -> None:
+    """Template download, upload, preview with every bad row marked, and an all-or-nothing confirmed import."""
+    headers, example, notes = template
+    st.download_button(
+        t("import.template"),
+        template_xlsx(headers, example, notes, sheet=template_name),
+        file_name=f"{template_name}.xlsx",
+        mime=XLSX_MIME,
+        key=f"{key}_template",
+        icon=":material/description:",
+    )
+    done = st.session_state.pop(f"_import_done_{key}", None)
+    if done is not None:
+        st.success(t("import.done", count=done), icon=":material/check_circle:")
+    generation = st.session_state.setdefault(f"_import_gen_{key}", 0)
+    upload = st.file_uploader(t("import.file"), type=["xlsx", "csv"], key=f"{key}_file_{generation}")
+    if upload is None:
+        st.caption(t("import.hint"))
+        return
+    try:
+        _, records = read_table(upload.getvalue())
+        with transaction() as session:
+            rows = check(session, records)
+    except DomainError as exc:
+        st.error(error_text(exc), icon=":material/error:")
+        return
+    if not rows:
+        st.warning(t("import.empty"))
+        return
+    bad = [r for r in rows if r.error is not None]
+    preview = pd.DataFrame(
+        {
+            t("import.row"): [r.row_number for r in rows],
+            t("field.name"): [r.name for r in rows],
+            t("import.result"): [("✗ " + error_text(r.error)) if r.error else "✓ " + t("import.ok") for r in rows],
+        }
+    )
+    st.dataframe(preview, hide_index=True, width="stretch")
+    if bad:
+        st.error(t("import.has_errors", count=len(bad)), icon=":material/error:")
+        return
+    st.info(t("import.ready", count=len(rows)), icon=":material/info:")
+    if not st.button(t("import.confirm", count=len(rows)), type="primary", key=f"{key}_confirm"):
+        return
+    bar = st.progress(0.0, text=t("import.progress", done=0, total=len(rows)))
+
+    def progress(done_rows: int, total: int) -> None:
+        if done_rows == total or done_rows % 50 == 0:
+            bar.progress(done_rows / total, text=t("import.progress", done=done_rows, total=total))
+
+    count: list[int] = []
+    refusal = attempt(lambda session: count.append(commit(session, rows, progress)))
+    if refusal is not None:
+        bar.empty()
+        st.error(t("import.failed") + " " + error_text(refusal), icon=":material/error:")
+        return
+    st.session_state[f"_import_done_{key}"] = count[0]
+    st.session_state[f"_import_gen_{key}"] = generation + 1  # a fresh uploader: the file is done
+    st.rerun()
