@@ -32,7 +32,7 @@ from domain.applications import (
     normalise_reference,
     validate_application,
 )
-from domain.clock import SHANGHAI
+from domain.clock import SHANGHAI, today
 from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from domain.organisations import OrganisationInput, OrgStatus, validate_phone
 from domain.roles import Actor, Role
@@ -110,16 +110,21 @@ def find_duplicates(
 
 
 def _refuse_duplicates(session: Session, data: ApplicationInput, *, public: bool) -> None:
-    """A pending application for the same unit, or (for membership) a unit that is already a member, is
-    refused. Anonymous visitors learn nothing about who else applied; staff are told what it is."""
+    """A pending application for the same unit is refused, and so is a unit already in the directory, except a
+    member applying for a council seat and a unit that left (退出) applying again; a suspended unit is restored
+    by the secretariat, not by a new application. Anonymous visitors learn nothing about who else applied;
+    staff are told what it is."""
     org = data.organisation
     for dup in find_duplicates(session=session, name=org.name, credit_code=org.credit_code):
         if dup.kind == "organisation" and (
-            data.applied_for == AppliedFor.COUNCIL.value or dup.status != OrgStatus.MEMBER.value
+            dup.status == OrgStatus.EXITED.value
+            or (data.applied_for == AppliedFor.COUNCIL.value and dup.status == OrgStatus.MEMBER.value)
         ):
-            continue  # a member may apply for a council seat; a unit that left may apply again
+            continue
         if public:
             raise ValidationError("apply.duplicate")
+        if dup.kind == "organisation" and dup.status == OrgStatus.SUSPENDED.value:
+            raise ValidationError("validation.unit_suspended", field="name", name=dup.name)
         if dup.kind == "organisation":
             raise ValidationError("validation.already_member", field="name", name=dup.name)
         raise ValidationError("validation.duplicate_application", field="name", reference=dup.reference)
@@ -218,6 +223,18 @@ def submit_application(*, session: Session, actor: Actor, data: ApplicationInput
     return _insert(session, actor, clean, channel=Channel.SELF_APPLIED, recommender_id=None, now=now, public=True)[1]
 
 
+def _check_channel(session: Session, channel: str, recommender_id: int | None) -> None:
+    """A known channel; a recommendation names a recommender who is a current member."""
+    if channel not in {c.value for c in Channel}:
+        raise ValidationError("validation.choice", field="channel")
+    if channel == Channel.RECOMMENDED.value:
+        if recommender_id is None:
+            raise ValidationError("validation.recommender_required", field="recommender_id")
+        status = session.scalar(select(Organisation.status).where(Organisation.id == recommender_id))
+        if status != OrgStatus.MEMBER.value:
+            raise ValidationError("validation.recommender_not_member", field="recommender_id")
+
+
 @requires(Role.ADMIN, Role.SECRETARIAT)
 def create_application(
     *,
@@ -229,16 +246,9 @@ def create_application(
     now: datetime,
 ) -> tuple[int, str]:
     """Enter an application received on paper or by e-mail, an invitation or a member's recommendation."""
-    if channel not in {c.value for c in Channel}:
-        raise ValidationError("validation.choice", field="channel")
+    _check_channel(session, channel, recommender_id)
     clean = validate_application(data, today=now.astimezone(SHANGHAI).date())
-    if channel == Channel.RECOMMENDED.value:
-        if recommender_id is None:
-            raise ValidationError("validation.recommender_required", field="recommender_id")
-        status = session.scalar(select(Organisation.status).where(Organisation.id == recommender_id))
-        if status != OrgStatus.MEMBER.value:
-            raise ValidationError("validation.recommender_not_member", field="recommender_id")
-    else:
+    if channel != Channel.RECOMMENDED.value:
         recommender_id = None
     _refuse_duplicates(session, clean, public=False)
     return _insert(
@@ -606,6 +616,9 @@ def _admit(session: Session, actor: Actor, app: Application, today: date) -> int
         )
         return org_id
     unit = existing[0]
+    for field in ORG_FIELDS:  # what the application left empty keeps the unit's recorded value
+        if not values[field]:
+            values[field] = getattr(unit, field)
     if unit.status == OrgStatus.MEMBER.value:
         values.update(joined_on=unit.joined_on, batch=unit.batch)
     values.update(is_secretariat=unit.is_secretariat, status_reason="")
@@ -834,8 +847,7 @@ def check_import_rows(*, session: Session, rows: list[ImportRow], now: datetime)
             continue
         try:
             clean = validate_application(row.data, today=today)
-            if row.channel == Channel.RECOMMENDED.value and row.recommender_id is None:
-                raise ValidationError("validation.recommender_required", field="recommender_id")
+            _check_channel(session, row.channel, row.recommender_id)
             _refuse_duplicates(session, clean, public=False)
             key, code = name_key(clean.organisation.name), clean.organisation.credit_code
             if key in seen_names or (code and code in seen_codes):
@@ -899,7 +911,11 @@ def _applications_todos(session: Session, actor: Actor) -> list[TodoItem]:
                 TodoItem("todo.applications_in_review", int(counts[AppStatus.IN_REVIEW.value]), "applications")
             )
         return items
-    if actor.role is Role.COUNCIL and actor.organisation_id is not None:
+    if (
+        actor.role is Role.COUNCIL
+        and actor.organisation_id is not None
+        and has_active_term(session=session, organisation_id=actor.organisation_id, on=today())
+    ):
         answered = (
             select(CouncilOpinion.id)
             .where(

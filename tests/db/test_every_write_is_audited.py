@@ -5,17 +5,25 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from db.models import AuditEntry, User
-from db.services import council, data_version, organisations, settings, users
+from db.models import AuditEntry, CouncilTerm, User
+from db.services import applications, council, data_version, organisations, settings, users
 from db.services.access import WRITE_SERVICES
+from db.services.applications import ImportRow
+from db.services.organisations import MemberImportRow
+from domain.applications import ApplicationInput
 from domain.auth_policy import LoginPolicy
-from domain.roles import ANONYMOUS, Role
+from domain.roles import ANONYMOUS, Actor, Role
 from tests.conftest import TODAY, org_input
 
 NOW = datetime.now(UTC)
-# Session bookkeeping, not record changes: the login reservation (its entry comes from finish_login) and the
-# once-a-minute activity note.
-NOT_AUDITED = {"db.services.users.begin_login", "db.services.users.touch_activity"}
+# Session bookkeeping, not record changes: the login reservation (its entry comes from finish_login), the
+# once-a-minute activity note, and the public form's rate-limit reservation (a hashed client and a time, purged
+# after a day; the submission it precedes is audited by submit_application).
+NOT_AUDITED = {
+    "db.services.users.begin_login",
+    "db.services.users.touch_activity",
+    "db.services.applications.reserve_intake_attempt",
+}
 
 
 def _org(s, admin, name="某大学绿色志愿服务队"):
@@ -32,6 +40,16 @@ def _term(s, admin):
 
 def _version(s, user_id):
     return s.scalar(select(User.version).where(User.id == user_id))
+
+
+def _application(name="杭州市环保志愿者协会", credit_code="91110000802100433B"):
+    return ApplicationInput(organisation=org_input(name, credit_code=credit_code), consent=True)
+
+
+def _create_application(s, a, name="杭州市环保志愿者协会"):
+    return applications.create_application(
+        session=s, actor=a, data=_application(name), channel="invited", recommender_id=None, now=NOW
+    )[0]
 
 
 CASES = {
@@ -69,6 +87,19 @@ CASES = {
         session=s, actor=ANONYMOUS, matched=False, now=NOW,
         ticket=users.begin_login(session=s, actor=ANONYMOUS, username=v.username, policy=LoginPolicy(), now=NOW),
     ),
+    "db.services.organisations.set_organisation_status": None,
+    "db.services.organisations.import_organisations": lambda s, a, v: organisations.import_organisations(
+        session=s, actor=a, today=TODAY,
+        rows=[MemberImportRow("2", "导入单位", org_input("导入单位", kind="volunteer_team", credit_code=""), None)],
+    ),
+    "db.services.applications.submit_application": None,
+    "db.services.applications.create_application": lambda s, a, v: _create_application(s, a),
+    "db.services.applications.import_applications": lambda s, a, v: applications.import_applications(
+        session=s, actor=a, now=NOW,
+        rows=[ImportRow("2", "导入申请单位", "invited", None, _application("导入申请单位"), None)],
+    ),
+    "db.services.applications.change_status": None,
+    "db.services.applications.give_opinion": None,
 }  # fmt: skip
 
 
@@ -89,6 +120,30 @@ def _prepared(name, s, a):
         term_id = _term(s, a)
         return lambda s, a, v: council.end_term_early(
             session=s, actor=a, term_id=term_id, expected_version=1, ends_on=TODAY, reason="辞任"
+        )
+    if name == "db.services.organisations.set_organisation_status":
+        org_id = _org(s, a)
+        return lambda s, a, v: organisations.set_organisation_status(
+            session=s, actor=a, organisation_id=org_id, expected_version=1, status="suspended", reason="暂停活动"
+        )
+    if name == "db.services.applications.submit_application":
+        # Opening intake is itself audited: done here, before the entries are counted.
+        settings.set_setting(session=s, actor=a, key="intake_open", value=True, expected_version=0)
+        return lambda s, a, v: applications.submit_application(session=s, actor=ANONYMOUS, data=_application(), now=NOW)
+    if name == "db.services.applications.change_status":
+        app_id = _create_application(s, a)
+        return lambda s, a, v: applications.change_status(
+            session=s, actor=a, application_id=app_id, expected_version=1, to_status="in_review", note="", now=NOW
+        )
+    if name == "db.services.applications.give_opinion":
+        app_id = _create_application(s, a)
+        term_id = _term(s, a)
+        unit = s.scalar(select(CouncilTerm.organisation_id).where(CouncilTerm.id == term_id))
+        user_id = users.create_user(session=s, actor=a, username="lishi", display_name="理事", password="password 123",
+                                    role=Role.COUNCIL, organisation_id=unit)  # fmt: skip
+        lishi = Actor(user_id=user_id, username="lishi", role=Role.COUNCIL, organisation_id=unit)
+        return lambda s, a, v: applications.give_opinion(
+            session=s, actor=lishi, application_id=app_id, opinion="agree", comment="", expected_version=0, today=TODAY
         )
     return CASES[name]
 

@@ -153,3 +153,68 @@ def test_bad_input_on_the_public_form_gets_messages_and_script_shows_as_text(bro
     assert_no_exception(visitor)
     screenshot(visitor, "25-apply-bad-input")
     ctx.close()
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    header = [
+        t("field.name") + " *",
+        t("field.kind") + " *",
+        t("field.province") + " *",
+        t("field.contact_person"),
+        t("field.phone"),
+        t("field.applied_for") + " *",
+        t("field.channel") + " *",
+        t("field.consent") + " *",
+    ]
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode("gb18030")  # what Chinese Excel saves
+
+
+def test_an_import_with_a_bad_row_writes_nothing_and_the_corrected_gb18030_file_imports(
+    page, start_server, demo_database
+):
+    from sqlalchemy import func
+
+    def count() -> int:
+        engine = make_engine(demo_database)
+        with transaction(engine=engine) as session:
+            n = session.scalar(select(func.count()).select_from(Application))
+        engine.dispose()
+        return int(n or 0)
+
+    server = start_server(demo_database)
+    before = count()
+    page.goto(f"{server.url}/applications")
+    wait_for_app(page)
+    login(page, "demo_secretariat", DEMO_PASSWORD)
+    click_and_wait(page, page.locator("[data-testid=stButtonGroup]").get_by_text(t("applications.tab_import")))
+    good = [
+        "温州市瓯海区绿色骑行志愿服务队",
+        "志愿服务队伍",
+        "浙江",
+        "郑伟",
+        "13766667777",
+        "成员单位",
+        "网络邀请",
+        "是",
+    ]
+    bad = ["丽水市莲都区生态茶园志愿服务队", "志愿服务队伍", "浙江", "陈芳", "12345", "成员单位", "自主报名", "是"]
+    uploader = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+    uploader.set_input_files(files=[{"name": "申请.csv", "mimeType": "text/csv", "buffer": _csv([good, bad])}])
+    wait_for_app(page)
+    page.get_by_text(t("import.has_errors", count=1)).wait_for()
+    grid = page.locator("[data-testid=stDataFrame]")
+    grid.locator("[role=gridcell]", has_text=t("validation.phone_invalid")).first.wait_for(state="attached")
+    assert page.get_by_role("button", name=t("import.confirm", count=2)).count() == 0
+    screenshot(page, "26-import-preview-errors")
+    assert count() == before
+
+    fixed = [*bad[:4], "0578-2123456", *bad[5:]]
+    uploader.set_input_files(files=[{"name": "申请.csv", "mimeType": "text/csv", "buffer": _csv([good, fixed])}])
+    wait_for_app(page)
+    page.get_by_text(t("import.ready", count=2)).wait_for()
+    click_and_wait(page, page.get_by_role("button", name=t("import.confirm", count=2)))
+    page.get_by_text(t("import.done", count=2)).wait_for()
+    assert_no_exception(page)
+    screenshot(page, "27-import-done")
+    assert count() == before + 2
