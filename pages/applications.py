@@ -25,6 +25,7 @@ from domain.errors import NotFound, ValidationError
 from domain.organisations import PROVINCES, OrgKind
 from domain.roles import Role
 from ui.auth import require_role
+from ui.cache import cached_read
 from ui.forms import clear_errors, field_error, has_errors, plain, remember_error, remember_errors, save
 from ui.i18n import enum_label, format_date, format_datetime, t
 from ui.imports import APPLICATION_COLUMNS, application_example, header, parse_applications
@@ -352,10 +353,14 @@ def list_tab() -> None:
         st.session_state["_app_filters"] = filters
         st.session_state["app_page"] = 1
     page_number = int(st.session_state.get("app_page", 1))
-    with transaction() as session:
-        rows, total = svc.list_applications(
-            session=session, actor=actor, filters=filters, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
-        )
+    rows, total = cached_read(
+        ("application", "organisation"),
+        svc.list_applications,
+        actor=actor,
+        filters=filters,
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
     if total == 0:
         st.info(t("applications.empty_staff" if is_staff else "applications.empty"), icon=":material/info:")
         return

@@ -25,6 +25,7 @@ from domain.clock import today
 from domain.errors import NotFound, ValidationError
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from ui.auth import require_role
+from ui.cache import cached_read
 from ui.forms import clear_errors, field_error, plain, remember_error, save
 from ui.i18n import enum_label, format_date, t
 from ui.imports import MEMBER_COLUMNS, header, member_example, parse_members
@@ -261,18 +262,18 @@ def directory() -> None:
         st.session_state["_members_filters"] = filters
         st.session_state["members_page"] = 1
     page_number = int(st.session_state.get("members_page", 1))
-    with transaction() as session:
-        rows, total = list_organisations(
-            session=session,
-            actor=actor,
-            search=search,
-            kind=kind,
-            province=province,
-            status=status,
-            order=order,
-            limit=PAGE_SIZE,
-            offset=(page_number - 1) * PAGE_SIZE,
-        )
+    rows, total = cached_read(
+        ("organisation",),
+        list_organisations,
+        actor=actor,
+        search=search,
+        kind=kind,
+        province=province,
+        status=status,
+        order=order,
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
     if total == 0:
         st.info(t("members.empty_staff" if is_staff else "members.empty"), icon=":material/info:")
         return

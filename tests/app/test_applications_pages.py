@@ -211,3 +211,30 @@ def test_the_secretariat_suspends_a_unit_with_a_reason_after_confirming(app_user
     assert [s.value for s in at.success] == [t("members.status_changed", status=enum_label("org_status", "suspended"))]
     with transaction(write=True) as session, write_scope("test: restore the unit for the other tests"):
         session.execute(text("UPDATE organisations SET status = 'member' WHERE id = :id"), {"id": unit})
+
+
+def test_the_list_shows_a_new_application_at_once_although_it_is_cached(app_users):  # noqa: F811
+    from db.base import utcnow
+    from db.services import applications
+    from domain.applications import ApplicationInput
+    from domain.organisations import OrganisationInput
+
+    at = run_page("pages/applications.py", app_users[Role.SECRETARIAT])
+    at.run()  # the second run is served from the cache
+    assert "缓存测试志愿服务队" not in at.dataframe[0].value[t("field.name")].tolist()
+    with transaction(write=True) as session:
+        applications.create_application(
+            session=session,
+            actor=app_users[Role.SECRETARIAT].actor(),
+            data=ApplicationInput(
+                OrganisationInput(name="缓存测试志愿服务队", kind="volunteer_team", province="浙江",
+                                  contact_person="吴勇", phone="13822223333"),
+                consent=True,
+            ),
+            channel="invited",
+            recommender_id=None,
+            now=utcnow(),
+        )  # fmt: skip
+    at.run()
+    names = at.dataframe[0].value[t("field.name")].tolist()
+    assert "缓存测试志愿服务队" in names

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.engine import get_engine, make_engine, transaction
 from db.migrate import upgrade_to_head
 from db.models import Application, CouncilOpinion, Organisation
-from db.services import users
+from db.services import data_version, users
+from db.services.access import write_scope
 from domain.roles import ANONYMOUS
 from ui.auth import ROUTED_FLAG, USER_KEY
 
@@ -64,6 +66,10 @@ def _grow(engine, start: int, count: int) -> None:  # type: ignore[no-untyped-de
                 for i in ids[-200:]
             ],
         )
+        # Written behind the services' back: raise the data-version stamp as every service write does.
+        with Session(bind=conn) as session, write_scope("test: bulk data"):
+            for topic in ("organisation", "application"):
+                data_version.bump(session=session, topic=topic)
 
 
 @pytest.fixture(scope="module")
@@ -93,25 +99,27 @@ def database(tmp_path_factory):
         os.environ["DATABASE_URL"] = old
 
 
-def _statements(file: str, user) -> int:  # type: ignore[no-untyped-def]
-    """SQL statements one run of the page sends, after a first run has warmed the process."""
+def _statements(file: str, user) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """SQL statements of the page's first run after a write (cache miss) and of a rerun (cache hit)."""
     engine = get_engine()
     at = AppTest.from_file(os.path.join(ROOT, file), default_timeout=60)
     at.session_state[ROUTED_FLAG] = True
     at.session_state[USER_KEY] = user
-    at.run()
-    seen: list[str] = []
+    counts = []
+    for _ in range(2):
+        seen: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
+        def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            seen.append(statement)  # noqa: B023 (each run has its own list)
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        at.run()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert not at.exception, [e.message for e in at.exception]
-    return len(seen)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            at.run()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert not at.exception, [e.message for e in at.exception]
+        counts.append(len(seen))
+    return counts[0], counts[1]
 
 
 def test_the_list_and_the_directory_send_as_many_statements_for_ten_times_the_data(database):
@@ -121,4 +129,4 @@ def test_the_list_and_the_directory_send_as_many_statements_for_ten_times_the_da
     _grow(engine, 150, 1350)
     large = {page: _statements(page, database) for page in PAGES}
     assert large == small
-    assert all(n <= 25 for n in large.values()), large
+    assert all(miss <= 25 and hit < miss for miss, hit in large.values()), large
