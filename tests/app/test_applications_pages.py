@@ -238,3 +238,45 @@ def test_the_list_shows_a_new_application_at_once_although_it_is_cached(app_user
     at.run()
     names = at.dataframe[0].value[t("field.name")].tolist()
     assert "缓存测试志愿服务队" in names
+
+
+def test_the_home_page_asks_the_secretariat_to_process_and_the_council_to_give_opinions(app_users):  # noqa: F811
+    from db.base import utcnow
+    from db.services import applications
+    from db.services.todos import collect_todos
+    from domain.applications import ApplicationInput
+    from domain.organisations import OrganisationInput
+
+    with transaction(write=True) as session:
+        applications.create_application(
+            session=session,
+            actor=app_users[Role.SECRETARIAT].actor(),
+            data=ApplicationInput(
+                OrganisationInput(name="首页待办志愿服务队", kind="volunteer_team", province="浙江",
+                                  contact_person="吴勇", phone="13822224444"),
+                consent=True,
+            ),
+            channel="invited",
+            recommender_id=None,
+            now=utcnow(),
+        )  # fmt: skip
+    with transaction() as session:
+        staff_items = {
+            i.key: i.count for i in collect_todos(session=session, actor=app_users[Role.SECRETARIAT].actor())
+        }
+        council_items = {i.key: i.count for i in collect_todos(session=session, actor=app_users[Role.COUNCIL].actor())}
+        pending = session.scalar(
+            select(func.count()).select_from(Application).where(Application.status.in_(["submitted", "in_review",
+                                                                                        "needs_more"]))
+        )  # fmt: skip
+    assert pending
+    staff = run_page("pages/home.py", app_users[Role.SECRETARIAT])
+    council = run_page("pages/home.py", app_users[Role.COUNCIL])
+    viewer = run_page("pages/home.py", app_users[Role.VIEWER])
+    staff_text = " ".join(m.value for m in staff.markdown)
+    council_text = " ".join(m.value for m in council.markdown)
+    assert t("todo.applications_new", count=staff_items["todo.applications_new"]) in staff_text
+    assert "todo.applications_opinion" in council_items
+    assert t("todo.applications_opinion", count=council_items["todo.applications_opinion"]) in council_text
+    assert t("todo.applications_opinion", count=council_items["todo.applications_opinion"]) not in staff_text
+    assert not any("申请" in m.value for m in viewer.markdown), "viewers get no application to-dos"
