@@ -1,6 +1,7 @@
 """Upgrade a database to the newest migration (`python -m db.migrate`); the app calls it at start."""
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -22,18 +23,28 @@ def alembic_config() -> Config:
 
 def upgrade_to_head(engine: Engine | None = None) -> None:
     """Apply all pending migrations; replicas starting together take turns (PostgreSQL advisory lock)."""
-    engine = engine or get_engine()
+    _run(engine or get_engine(), lambda cfg: command.upgrade(cfg, "head"))
+
+
+def downgrade_to(revision: str, engine: Engine | None = None) -> None:
+    """Step the schema back to `revision` (an operator's way back after a bad release), keeping the data that
+    the older schema can hold; the same precautions as upgrading."""
+    _run(engine or get_engine(), lambda cfg: command.downgrade(cfg, revision))
+
+
+def _run(engine: Engine, step: Callable[[Config], None]) -> None:
     cfg = alembic_config()
     if is_sqlite(engine):
         with engine.execution_options(sqlite_immediate=True).connect() as conn:
             raw = conn.connection.driver_connection
             assert raw is not None
-            # Batch migrations recreate tables; with foreign keys on, that would cascade to child rows.
+            # Batch migrations recreate tables; with foreign keys on, that would cascade to child rows (or, for a
+            # table others refer to, fail): off for the migration, then checked as a whole.
             raw.execute("PRAGMA foreign_keys=OFF")
             try:
                 with conn.begin():
                     cfg.attributes["connection"] = conn
-                    command.upgrade(cfg, "head")
+                    step(cfg)
                     problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if problems:
                         raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")
@@ -43,7 +54,7 @@ def upgrade_to_head(engine: Engine | None = None) -> None:
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        step(cfg)
 
 
 def main() -> int:

@@ -24,6 +24,10 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 # A 5 MB .xlsx is a zip: refuse one that would inflate past this, since openpyxl holds every shared string in memory
 # even in read-only mode (zipfile never returns more than the size an entry declares, so the declared sizes bound it).
 MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
+# openpyxl keeps all shared strings in memory even in read-only mode (several times their XML size), and a
+# file may declare thousands of columns: both are capped so one upload cannot exhaust the process's memory.
+MAX_XLSX_SHARED_STRINGS_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_COLUMNS = 100
 # The key of each imported row that holds its row number in the file, so a preview can say "第 7 行".
 ROW_NUMBER_KEY = "__row__"
 
@@ -112,7 +116,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(entry.file_size for entry in archive.infolist())
-        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            shared = sum(e.file_size for e in archive.infolist() if e.filename.lower().endswith("sharedstrings.xml"))
+        if unpacked > MAX_XLSX_UNPACKED_BYTES or shared > MAX_XLSX_SHARED_STRINGS_BYTES:
             raise _unreadable()
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except ValidationError:
@@ -139,8 +144,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
 def _csv_rows(data: bytes) -> Iterator[list[str]]:
     """The CSV's records as stripped text, one list per record (blank lines included, to keep numbering)."""
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
         for record in reader:
             yield [cell.strip() for cell in record]
     except csv.Error as exc:
@@ -198,6 +203,8 @@ def _tabulate(rows: Iterable[list[str]]) -> tuple[list[str], list[dict[str, str]
             continue
         if headers is None:
             headers = _trim_end(cells)
+            if len(headers) > MAX_IMPORT_COLUMNS:
+                raise ValidationError("import.too_many_columns", field="file", max=MAX_IMPORT_COLUMNS)
             seen: set[str] = set()
             for index, name in enumerate(headers):
                 # Unnamed columns carry nothing we can map; of two columns with one name the first wins.

@@ -44,7 +44,7 @@ is_staff = actor.is_staff
 is_council = actor.role is Role.COUNCIL
 
 
-def _all(value: object) -> str:
+def _all(_value: object) -> str:
     return t("common.all")
 
 
@@ -137,6 +137,11 @@ def opinion_form(app: svc.ApplicationDetail, mine: svc.OpinionRow | None) -> Non
     field_error(OPINION_FORM, "_form")
     if (mine.version if mine else 0) != seen:
         st.warning(t("applications.opinion_changed_meanwhile"))
+        if st.button(t("common.reload"), key="reload_opinion"):
+            for key in (f"_opinion_version_{app.id}", f"opinion_{app.id}", f"opinion_comment_{app.id}"):
+                st.session_state.pop(key, None)
+            clear_errors(OPINION_FORM)
+            st.rerun()
     if not submitted:
         return
     saved = save(
@@ -195,7 +200,9 @@ def show_record(application_id: int) -> None:
         st.warning(t("applications.changed_meanwhile"))
         if st.button(t("common.reload"), key="reload_application"):
             st.session_state.pop(f"_app_version_{app.id}", None)
+            st.session_state.pop(f"_opinion_version_{app.id}", None)
             clear_errors(ACTION_FORM)
+            clear_errors(OPINION_FORM)
             st.rerun()
     for dup in duplicates:
         what = (

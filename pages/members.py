@@ -133,7 +133,7 @@ def show_record(organisation_id: int) -> None:
     try:
         with transaction() as session:
             org = get_organisation(session=session, actor=actor, organisation_id=organisation_id)
-            terms = council.terms_of_organisation(session=session, organisation_id=organisation_id)
+            terms = council.terms_of_organisation(session=session, actor=actor, organisation_id=organisation_id)
             apps = (
                 applications.applications_of_organisation(session=session, actor=actor, organisation_id=org.id)
                 if actor.role in applications.READERS

@@ -2,11 +2,13 @@
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -81,13 +83,43 @@ def intake_limits(env: Mapping[str, str] | None = None) -> IntakeLimits:
     )
 
 
-def client_address(ip_address: str | None, headers: Mapping[str, str], env: Mapping[str, str] | None = None) -> str:
-    """The visitor's address for the public form's limits. Behind a reverse proxy every visitor has the
-    proxy's address: with TRUSTED_PROXY=1 the last X-Forwarded-For entry (the one our proxy appended) is
-    used instead; without it the header is ignored, since a visitor can send any value."""
+def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for part in text.split(","):
+        if part.strip():
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+    return networks
+
+
+def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+
+
+def client_address(ip_address: str | None, headers: Any, env: Mapping[str, str] | None = None) -> str:
+    """The visitor's address for the public form's limits.
+
+    The connecting address, unless it is one of TRUSTED_PROXIES (comma-separated addresses or networks, e.g.
+    ``127.0.0.1,10.0.0.0/8``): then the X-Forwarded-For chain (all header lines) is read from the right, and
+    the first address that is not a trusted proxy is the visitor's. A visitor connecting directly cannot choose
+    their address by sending the header. IPv6 visitors are counted per /64 network (one subscriber's range)."""
     env = os.environ if env is None else env
-    if env.get("TRUSTED_PROXY") == "1":
-        forwarded = [part.strip() for part in (headers.get("X-Forwarded-For") or "").split(",") if part.strip()]
-        if forwarded:
-            return forwarded[-1]
-    return ip_address or "localhost"
+    proxies = _networks(env.get("TRUSTED_PROXIES", ""))
+    peer = _parse(ip_address or "127.0.0.1")  # Streamlit reports local connections as None
+    visitor = peer
+    if peer is not None and any(peer in net for net in proxies):
+        lines = headers.get_all("X-Forwarded-For") if hasattr(headers, "get_all") else [headers.get("X-Forwarded-For")]
+        chain = [_parse(hop) for line in lines if line for hop in line.split(",")]
+        for hop in reversed(chain):
+            if hop is None:
+                break  # a malformed entry: trust nothing further left
+            visitor = hop
+            if not any(hop in net for net in proxies):
+                break
+    if visitor is None:
+        return "unknown"
+    if visitor.version == 6:
+        return str(ipaddress.ip_network(f"{visitor}/64", strict=False))
+    return str(visitor)

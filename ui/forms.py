@@ -11,9 +11,16 @@ from domain.errors import DomainError
 from ui.i18n import t
 
 
-def error_text(exc: DomainError) -> str:
-    """The translated message of a refusal, naming the field when there is one."""
-    message = t(exc.key, **exc.params)
+def _message(exc: DomainError, markdown: bool = True) -> str:
+    # Parameters can be user text (a unit's name): made inert where messages are shown as Markdown.
+    params = {k: plain(v) if markdown and isinstance(v, str) else v for k, v in exc.params.items()}
+    return t(exc.key, **params)
+
+
+def error_text(exc: DomainError, *, markdown: bool = True) -> str:
+    """The translated message of a refusal, naming the field when there is one (markdown=False for table
+    cells, which show text as it is)."""
+    message = _message(exc, markdown)
     if exc.field:
         return f"{t('field.' + exc.field)}：{message}"
     return message
@@ -21,12 +28,12 @@ def error_text(exc: DomainError) -> str:
 
 def remember_error(form: str, exc: DomainError) -> None:
     """Keep a refusal for the next run so it is shown beside its field."""
-    st.session_state[f"_errors_{form}"] = {exc.field or "_form": t(exc.key, **exc.params)}
+    st.session_state[f"_errors_{form}"] = {exc.field or "_form": _message(exc)}
 
 
 def remember_errors(form: str, errors: list[DomainError]) -> None:
     """Keep several refusals for the next run, each shown beside its field."""
-    st.session_state[f"_errors_{form}"] = {e.field or "_form": t(e.key, **e.params) for e in reversed(errors)}
+    st.session_state[f"_errors_{form}"] = {e.field or "_form": _message(e) for e in reversed(errors)}
 
 
 def has_errors(form: str) -> bool:

@@ -1,6 +1,7 @@
 """Excel/CSV on screen: exports of a filtered list (prepared on request, formulas neutralised) and the import
 flow (template, upload, preview marking every bad row, confirm, one transaction, progress bar)."""
 
+import hashlib
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
@@ -46,6 +47,17 @@ class CheckedRow(Protocol):
     def error(self) -> DomainError | None: ...
 
 
+def _parsed(key: str, data: bytes) -> list[dict[str, str]]:
+    """The upload's rows, parsed once per file (reruns of the preview do not parse it again)."""
+    digest = hashlib.sha256(data).hexdigest()
+    kept = st.session_state.get(f"_import_parsed_{key}")
+    if kept is not None and kept[0] == digest:
+        return list(kept[1])
+    _, records = read_table(data)
+    st.session_state[f"_import_parsed_{key}"] = (digest, records)
+    return records
+
+
 def import_section(
     key: str,
     *,
@@ -73,7 +85,7 @@ def import_section(
         st.caption(t("import.hint"))
         return
     try:
-        _, records = read_table(upload.getvalue())
+        records = _parsed(key, upload.getvalue())
         with transaction() as session:
             rows = check(session, records)
     except DomainError as exc:
@@ -87,7 +99,9 @@ def import_section(
         {
             t("import.row"): [r.row_number for r in rows],
             t("field.name"): [r.name for r in rows],
-            t("import.result"): [("✗ " + error_text(r.error)) if r.error else "✓ " + t("import.ok") for r in rows],
+            t("import.result"): [
+                ("✗ " + error_text(r.error, markdown=False)) if r.error else "✓ " + t("import.ok") for r in rows
+            ],
         }
     )
     st.dataframe(preview, hide_index=True, width="stretch")

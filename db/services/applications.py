@@ -133,6 +133,9 @@ def _refuse_duplicates(session: Session, data: ApplicationInput, *, public: bool
 # ---------------------------------------------------------------- intake
 
 
+INTAKE_LOCK = 0x45564E5301  # an arbitrary, fixed advisory-lock key for the public form's limits
+
+
 def _client_hash(client: str) -> str:
     return hashlib.sha256(f"evsn-intake:{client}".encode()).hexdigest()
 
@@ -142,6 +145,10 @@ def reserve_intake_attempt(*, session: Session, actor: Actor, client: str, now: 
     """Count a submission of the public form against the hourly limits, or refuse it (too many)."""
     since = now - timedelta(seconds=limits.window_seconds)
     client_key = _client_hash(client)
+    if session.get_bind().dialect.name == "postgresql":
+        # count-then-insert must not interleave between concurrent submissions (SQLite's BEGIN IMMEDIATE
+        # already serialises writers); the lock ends with the transaction.
+        session.execute(select(func.pg_advisory_xact_lock(INTAKE_LOCK)))
     session.execute(delete(IntakeAttempt).where(IntakeAttempt.at < now - timedelta(days=1)))
     total, mine = session.execute(
         select(func.count(), func.count(case((IntakeAttempt.client == client_key, 1)))).where(IntakeAttempt.at >= since)
@@ -391,12 +398,17 @@ def _list_query(actor: Actor, where: list[Any]) -> Any:
     )
 
 
+TALLY_CHUNK = 10_000
+
+
 def _tallies(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
     result: dict[int, dict[str, int]] = {i: {o.value: 0 for o in Opinion} for i in ids}
-    if ids:
+    # In chunks: a page needs one statement; an export of 100,000 rows stays under PostgreSQL's 65,535
+    # parameters per statement.
+    for start in range(0, len(ids), TALLY_CHUNK):
         rows = session.execute(
             select(CouncilOpinion.application_id, CouncilOpinion.opinion, func.count())
-            .where(CouncilOpinion.application_id.in_(ids))
+            .where(CouncilOpinion.application_id.in_(ids[start : start + TALLY_CHUNK]))
             .group_by(CouncilOpinion.application_id, CouncilOpinion.opinion)
         )
         for app_id, opinion, n in rows:
@@ -591,8 +603,7 @@ def _locked_application(session: Session, application_id: int) -> Application:
 
 
 def _admit(session: Session, actor: Actor, app: Application, today: date) -> int:
-    """Approval: create the member unit, or update the unit it already is (a member applying for a council
-    seat keeps its join date and batch; a unit that had left rejoins today in the current batch)."""
+    """Approval: create the member unit, or readmit the unit it already is (see below); returns its id."""
     batch = str(settings.get_setting(session=session, key="current_batch"))
     fields: dict[str, Any] = {f: getattr(app, f) or "" for f in ORG_FIELDS}
     data = OrganisationInput(**fields, status=OrgStatus.MEMBER.value, joined_on=today, batch=batch)
@@ -616,24 +627,24 @@ def _admit(session: Session, actor: Actor, app: Application, today: date) -> int
         )
         return org_id
     unit = existing[0]
-    for field in ORG_FIELDS:  # what the application left empty keeps the unit's recorded value
-        if not values[field]:
-            values[field] = getattr(unit, field)
+    # The directory's record stays as the secretariat keeps it: an application (perhaps typed by anyone on the
+    # public form) never overwrites a unit's data. A member applying for a council seat stays as it is; a unit
+    # that had left rejoins today in the current batch; a suspended unit is restored from its record instead.
+    if unit.status == OrgStatus.SUSPENDED.value:
+        raise ValidationError("validation.unit_suspended", field="name", name=unit.name)
     if unit.status == OrgStatus.MEMBER.value:
-        values.update(joined_on=unit.joined_on, batch=unit.batch)
-    values.update(is_secretariat=unit.is_secretariat, status_reason="")
-    _check_unique(session, values, exclude_id=unit.id)
-    before = {k: getattr(unit, k) for k in values}
-    versioned_update(session=session, model=Organisation, record_id=unit.id, expected_version=unit.version, **values)
-    changed = {k: v for k, v in before.items() if v != values[k]}
+        return int(unit.id)
+    changes = {"status": OrgStatus.MEMBER.value, "joined_on": today, "batch": batch, "status_reason": ""}
+    before = {k: getattr(unit, k) for k in changes}
+    versioned_update(session=session, model=Organisation, record_id=unit.id, expected_version=unit.version, **changes)
     audit.record(
         session=session,
         actor=actor,
         action="organisation.admit",
         record_type="organisation",
         record_id=unit.id,
-        before=changed,
-        after={k: values[k] for k in changed},
+        before=before,
+        after=changes,
     )
     return int(unit.id)
 

@@ -1,7 +1,7 @@
 """Council sessions (届) and terms (理事任期): the rules are checked here with clear messages, and again by
 the database (migration 0002), which refuses overlapping terms even from a concurrent writer."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -229,19 +229,31 @@ def active_terms(*, session: Session, on: date) -> list[TermRow]:
     return [TermRow(*row) for row in rows]
 
 
-def terms_of_organisation(*, session: Session, organisation_id: int) -> list[TermRow]:
-    """Every council term a unit has held, newest first."""
+def terms_of_organisation(*, session: Session, actor: Actor, organisation_id: int) -> list[TermRow]:
+    """Every council term a unit has held, newest first; viewers do not receive the representative's name."""
+    from db.services.organisations import may_see_contacts
+
     rows = session.execute(
         _term_columns().where(CouncilTerm.organisation_id == organisation_id).order_by(CouncilTerm.starts_on.desc())
     ).all()
-    return [TermRow(*row) for row in rows]
+    terms = [TermRow(*row) for row in rows]
+    if may_see_contacts(actor):
+        return terms
+    return [replace(term, representative="") for term in terms]
 
 
 def has_active_term(*, session: Session, organisation_id: int, on: date) -> bool:
-    """Whether a unit holds a seat on a date (council rights follow an active term)."""
+    """Whether a unit holds a seat on a date and is still a member (council rights follow an active term;
+    a suspended unit or one that left has none, whatever its term says)."""
     count = session.scalar(
         select(func.count())
         .select_from(CouncilTerm)
-        .where(CouncilTerm.organisation_id == organisation_id, CouncilTerm.starts_on <= on, on < CouncilTerm.ends_on)
+        .join(Organisation, Organisation.id == CouncilTerm.organisation_id)
+        .where(
+            CouncilTerm.organisation_id == organisation_id,
+            CouncilTerm.starts_on <= on,
+            on < CouncilTerm.ends_on,
+            Organisation.status == OrgStatus.MEMBER.value,
+        )
     )
     return bool(count)

@@ -113,6 +113,8 @@ def update_organisation(
     before_row = session.execute(select(Organisation).where(Organisation.id == organisation_id)).scalar_one_or_none()
     if before_row is None:
         raise NotFound()
+    # The status changes only through set_organisation_status, which asks for a reason.
+    data = replace(data, status=before_row.status)
     before = {c: getattr(before_row, c) for c in _values(data)}
     clean = validate_organisation(data, today=today)
     values = _values(clean)
@@ -263,7 +265,8 @@ def _select_rows(
     for row in rows:
         values = list(row)
         if not show_contacts:
-            values = values[:-1] + hidden + values[-1:]
+            # staff's free-text reason for a status is not for partner demos either
+            values = [*values[:-2], "", *hidden, *values[-1:]]
         result.append(OrganisationRow(*values))
     return result
 

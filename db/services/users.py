@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import bcrypt
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from db.services.settings import SETUP_TOKEN_HASH, get_setting, put_setting
 from domain.auth_policy import FailureState, LoginPolicy, after_failure, is_locked, session_is_valid
 from domain.clock import today
 from domain.errors import NotFound, ValidationError
+from domain.organisations import OrgStatus
 from domain.passwords import check_password, check_username
 from domain.roles import ANONYMOUS, Actor, Role
 from domain.text import clean_text, has_control_characters
@@ -108,7 +109,8 @@ def _user_info_query() -> Select[Any]:
         User.must_change_password,
         User.sessions_not_before,
         User.last_activity_at,
-        active_term.label("council_active"),
+        # Council rights follow an active term of a unit that is still a member (not suspended, not left).
+        and_(active_term, Organisation.status == OrgStatus.MEMBER.value).label("council_active"),
     ).outerjoin(Organisation, Organisation.id == User.organisation_id)
 
 

@@ -280,3 +280,37 @@ def test_the_home_page_asks_the_secretariat_to_process_and_the_council_to_give_o
     assert t("todo.applications_opinion", count=council_items["todo.applications_opinion"]) in council_text
     assert t("todo.applications_opinion", count=council_items["todo.applications_opinion"]) not in staff_text
     assert not any("申请" in m.value for m in viewer.markdown), "viewers get no application to-dos"
+
+
+def test_a_council_user_whose_opinion_went_stale_reloads_and_saves_again(app_users):  # noqa: F811
+    from db.base import utcnow
+    from db.services import applications
+    from domain.applications import ApplicationInput
+    from domain.organisations import OrganisationInput
+
+    with transaction(write=True) as session:
+        app_id, _ = applications.create_application(
+            session=session,
+            actor=app_users[Role.SECRETARIAT].actor(),
+            data=ApplicationInput(
+                OrganisationInput(name="两个标签页志愿服务队", kind="volunteer_team", province="浙江",
+                                  contact_person="吴勇", phone="13822225555"),
+                consent=True,
+            ),
+            channel="invited",
+            recommender_id=None,
+            now=utcnow(),
+        )  # fmt: skip
+    council = app_users[Role.COUNCIL]
+    first = run_with_query("pages/applications.py", council, id=str(app_id))
+    second = run_with_query("pages/applications.py", council, id=str(app_id))
+    second.radio(key=f"opinion_{app_id}").set_value("oppose")
+    _submit(second, t("applications.save_opinion"))
+    first.radio(key=f"opinion_{app_id}").set_value("agree")
+    _submit(first, t("applications.save_opinion"))
+    assert t("error.stale") in [e.value for e in first.error], "the other tab's opinion is not overwritten"
+    first.button(key="reload_opinion").click().run()
+    assert first.radio(key=f"opinion_{app_id}").value == "oppose", "the reload shows the saved opinion"
+    first.radio(key=f"opinion_{app_id}").set_value("agree")
+    _submit(first, t("applications.save_opinion"))
+    assert [s.value for s in first.success] == [t("applications.opinion_saved")]

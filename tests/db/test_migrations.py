@@ -75,3 +75,32 @@ def test_every_check_constraint_of_the_models_exists_in_the_migrated_database(en
         declared = {c.name for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
         present = {c["name"] for c in inspector.get_check_constraints(table.name)}
         assert declared <= present, f"{table.name}: missing {sorted(declared - present)}"
+
+
+def test_migration_0003_steps_back_to_0002_and_forward_again_with_units_users_and_terms_kept(fresh_engine):
+    from datetime import date, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from db.migrate import downgrade_to
+    from db.services import council, organisations
+    from domain.roles import Actor, Role
+    from tests.conftest import org_input
+
+    upgrade_to_head(fresh_engine)
+    admin = Actor(user_id=None, username="migration-test", role=Role.ADMIN)
+    with Session(fresh_engine) as session, session.begin():
+        unit = organisations.create_organisation(session=session, actor=admin, today=date(2026, 11, 28),
+                                                 data=org_input("重庆市环保志愿者协会"))  # fmt: skip
+        first = council.create_session(session=session, actor=admin, starts_on=date.today() - timedelta(days=5))
+        council.seat_term(session=session, actor=admin, session_id=first, seat=1, organisation_id=unit,
+                          source="invited")  # fmt: skip
+    downgrade_to("0002", fresh_engine)
+    assert "applications" not in inspect(fresh_engine).get_table_names()
+    upgrade_to_head(fresh_engine)
+    with fresh_engine.connect() as conn:
+        assert conn.execute(text("SELECT name, sort_key FROM organisations")).one() == (
+            "重庆市环保志愿者协会",
+            "chong2 qing4 shi4 huan2 bao3 zhi4 yuan4 zhe3 xie2 hui4",
+        )
+        assert conn.execute(text("SELECT count(*) FROM council_terms")).scalar() == 1

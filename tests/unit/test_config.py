@@ -52,3 +52,36 @@ def test_user_text_is_inert_in_markdown():
     shown = plain("[请重新登录](https://evil.example/x) ![](https://evil.example/t.png) **粗体**")
     assert "](" not in shown.replace("\\]\\(", "")
     assert shown.replace("\\", "") == "[请重新登录](https://evil.example/x) ![](https://evil.example/t.png) **粗体**"
+
+
+class _Headers:
+    """Streamlit's headers: several lines of one header are returned by get_all."""
+
+    def __init__(self, **lines: list[str]) -> None:
+        self.lines = {k.replace("_", "-"): v for k, v in lines.items()}
+
+    def get_all(self, key: str) -> list[str]:
+        return self.lines.get(key, [])
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "proxies", "expected"),
+    [
+        ("203.0.113.5", [], "", "203.0.113.5"),
+        ("203.0.113.5", ["6.6.6.6"], "", "203.0.113.5"),  # a visitor cannot pick an address by sending the header
+        ("203.0.113.5", ["6.6.6.6"], "127.0.0.1", "203.0.113.5"),  # the header only counts from a trusted proxy
+        (None, ["198.51.100.7"], "127.0.0.1", "198.51.100.7"),  # a proxy on the same host (Streamlit says None)
+        (None, ["6.6.6.6, 198.51.100.7"], "127.0.0.1", "198.51.100.7"),  # the visitor's own entry is ignored
+        (None, ["6.6.6.6", "198.51.100.7, 10.0.0.2"], "127.0.0.1,10.0.0.0/8", "198.51.100.7"),  # two header lines
+        (None, ["garbage, 198.51.100.7"], "127.0.0.1", "198.51.100.7"),
+        (None, ["198.51.100.7, garbage"], "127.0.0.1", "127.0.0.1"),  # malformed right end: trust nothing further
+        ("2001:db8:1:2:3:4:5:6", [], "", "2001:db8:1:2::/64"),  # IPv6 counted per /64
+        (None, [], "", "127.0.0.1"),
+    ],
+)
+def test_the_public_forms_client_address_trusts_forwarded_headers_only_from_configured_proxies(
+    peer, forwarded, proxies, expected
+):
+    from ui.config import client_address
+
+    assert client_address(peer, _Headers(X_Forwarded_For=forwarded), {"TRUSTED_PROXIES": proxies}) == expected

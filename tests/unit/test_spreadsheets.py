@@ -396,3 +396,18 @@ def test_a_filled_in_template_reads_back_through_the_importer():
         ["名称", "电话"],
         [{"名称": "杭州市环保志愿者协会", "电话": "13800138000", "__row__": "2"}],
     )
+
+
+def test_a_file_with_thousands_of_columns_is_refused_before_its_rows_are_read():
+    header = ",".join(f"c{i}" for i in range(18_000))
+    data = (header + "\n" + "\n".join("," * 17_999 for _ in range(50))).encode()
+    with pytest.raises(ValidationError) as refused:
+        read_table(data)
+    assert refused.value.key == "import.too_many_columns"
+
+
+def test_a_header_beyond_the_csv_modules_field_limit_is_unreadable_not_a_crash():
+    data = ('"' + "x" * 200_000 + '"\n1\n').encode()
+    with pytest.raises(ValidationError) as refused:
+        read_table(data)
+    assert refused.value.key == "import.unreadable"
