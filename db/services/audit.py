@@ -52,6 +52,36 @@ def record(
     data_version.bump(session=session, topic=record_type)
 
 
+@internal_write("called by bulk write services (imports)")
+def record_many(
+    *,
+    session: Session,
+    actor: Actor,
+    action: str,
+    record_type: str,
+    entries: list[tuple[object, dict[str, Any] | None]],
+) -> None:
+    """One audit entry per record (record id, values after) in one statement, for an import of many rows."""
+    if not entries:
+        return
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "user_id": actor.user_id,
+                "username": actor.username or "",
+                "action": action,
+                "record_type": record_type,
+                "record_id": str(record_id),
+                "before": None,
+                "after": _jsonable(after) if after is not None else None,
+            }
+            for record_id, after in entries
+        ],
+    )
+    data_version.bump(session=session, topic=record_type)
+
+
 def count_entries(*, session: Session, record_type: str | None = None, action: str | None = None) -> int:
     """How many audit entries there are, optionally of one record type or action."""
     stmt = select(func.count()).select_from(AuditEntry)

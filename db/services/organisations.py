@@ -342,25 +342,58 @@ class MemberImportRow:
     error: ValidationError | None
 
 
+IMPORT_CHUNK = 500
+
+
+def _taken(session: Session, keys: list[str], codes: list[str]) -> tuple[set[str], set[str]]:
+    """Which of these name keys and credit codes units already have (a few statements for a whole file)."""
+    names: set[str] = set()
+    found_codes: set[str] = set()
+    for start in range(0, max(len(keys), len(codes)), IMPORT_CHUNK):
+        chunk_keys, chunk_codes = keys[start : start + IMPORT_CHUNK], codes[start : start + IMPORT_CHUNK]
+        for key, code in session.execute(
+            select(Organisation.name_key, Organisation.credit_code).where(
+                or_(Organisation.name_key.in_(chunk_keys), Organisation.credit_code.in_(chunk_codes))
+            )
+        ):
+            names.add(key)
+            if code:
+                found_codes.add(code)
+    return names, found_codes
+
+
 def check_member_rows(*, session: Session, rows: list[MemberImportRow], today: date) -> list[MemberImportRow]:
     """Validate every row against the rules, the directory and the other rows of the file (for the preview)."""
-    checked: list[MemberImportRow] = []
-    seen: set[str] = set()
+    cleaned: list[tuple[MemberImportRow, OrganisationInput | ValidationError]] = []
     for row in rows:
         if row.error is not None or row.data is None:
-            checked.append(row)
+            cleaned.append((row, row.error or ValidationError("import.unreadable", field="file")))
             continue
         try:
-            clean = validate_organisation(row.data, today=today)
-            values = _values(clean)
-            _check_unique(session, values)
-            marks = {values["name_key"]} | ({values["credit_code"]} if values["credit_code"] else set())
-            if marks & seen:
-                raise ValidationError("import.duplicate_in_file", field="name")
+            cleaned.append((row, validate_organisation(row.data, today=today)))
+        except ValidationError as exc:
+            cleaned.append((row, exc))
+    valid = [c for _, c in cleaned if isinstance(c, OrganisationInput)]
+    taken_names, taken_codes = _taken(
+        session, sorted({name_key(c.name) for c in valid}), sorted({c.credit_code for c in valid if c.credit_code})
+    )
+    checked: list[MemberImportRow] = []
+    seen: set[str] = set()
+    for row, clean in cleaned:
+        if isinstance(clean, ValidationError):
+            checked.append(row if row.error is not None else replace(row, error=clean))
+            continue
+        key = name_key(clean.name)
+        marks = {key} | ({clean.credit_code} if clean.credit_code else set())
+        if key in taken_names:
+            checked.append(replace(row, error=ValidationError("validation.duplicate_name", field="name")))
+        elif clean.credit_code and clean.credit_code in taken_codes:
+            checked.append(replace(row, error=ValidationError("validation.duplicate_credit_code", field="credit_code")))
+        elif marks & seen:
+            checked.append(replace(row, error=ValidationError("import.duplicate_in_file", field="name")))
+        else:
             seen |= marks
             checked.append(replace(row, data=clean))
-        except ValidationError as exc:
-            checked.append(replace(row, error=exc))
     return checked
 
 
@@ -373,14 +406,39 @@ def import_organisations(
     today: date,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Enter every unit of a checked file in one transaction; any bad row refuses the whole file."""
+    """Enter every unit of a checked file in one transaction (in bulk, so the write lock is short); any bad
+    row refuses the whole file."""
     checked = check_member_rows(session=session, rows=rows, today=today)
     bad = [r for r in checked if r.error is not None]
     if bad:
         raise ValidationError("import.has_errors", field="file", count=len(bad))
-    for done, row in enumerate(checked, start=1):
-        assert row.data is not None
-        create_organisation(session=session, actor=actor, data=row.data, today=today)
+    values = [_values(row.data) for row in checked if row.data is not None]
+    done = 0
+    for start in range(0, len(values), IMPORT_CHUNK):
+        chunk = values[start : start + IMPORT_CHUNK]
+        try:
+            with session.begin_nested():
+                # executemany without RETURNING: one statement per chunk on SQLite (RETURNING would go row by row)
+                session.execute(insert(Organisation), chunk)
+            by_key = {
+                key: int(found_id)
+                for key, found_id in session.execute(
+                    select(Organisation.name_key, Organisation.id).where(
+                        Organisation.name_key.in_([v["name_key"] for v in chunk])
+                    )
+                )
+            }
+            ids = [by_key[v["name_key"]] for v in chunk]
+        except IntegrityError as exc:  # a concurrent writer entered one of these units meanwhile
+            raise ValidationError("validation.duplicate_name", field="name") from exc
+        audit.record_many(
+            session=session,
+            actor=actor,
+            action="organisation.create",
+            record_type="organisation",
+            entries=list(zip(ids, chunk, strict=True)),
+        )
+        done += len(chunk)
         if on_progress is not None:
-            on_progress(done, len(checked))
-    return len(checked)
+            on_progress(done, len(values))
+    return len(values)

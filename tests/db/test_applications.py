@@ -986,7 +986,7 @@ def test_a_good_application_file_is_written_in_one_go(session, admin, staff):
     done = applications.import_applications(
         session=session, actor=staff, rows=rows, now=NOW, on_progress=lambda i, n: progress.append((i, n))
     )
-    assert done == 3 and progress == [(1, 3), (2, 3), (3, 3)]
+    assert done == 3 and progress[-1] == (3, 3)  # progress is reported per chunk of rows written
     stored = session.execute(select(Application.name, Application.channel).order_by(Application.name)).all()
     assert sorted(tuple(r) for r in stored) == sorted(
         [("甲单位", "invited"), ("乙志愿队", "recommended"), ("丙志愿队", "self_applied")]

@@ -170,3 +170,40 @@ def test_an_export_counts_opinions_right_across_chunks(session, admin, staff, se
     rows = {r.id: r.agree for r in applications.export_applications(
         session=session, actor=admin, filters=applications.ApplicationFilters(search="分块测试单位"))}  # fmt: skip
     assert rows == dict(made)
+
+
+@pytest.mark.parametrize("size", [50, 600])
+def test_an_import_sends_a_few_statements_per_500_rows_not_several_per_row(session, engine, staff, size):
+    from sqlalchemy import event
+
+    from db.services.organisations import MemberImportRow
+    from domain.organisations import OrganisationInput
+
+    apps = [
+        applications.ImportRow(str(n), "", "invited", None, app_input(f"批量申请单位{n}", kind="volunteer_team",
+                                                                      credit_code=""), None)
+        for n in range(size)
+    ]  # fmt: skip
+    units = [
+        MemberImportRow(
+            str(n), "", OrganisationInput(name=f"批量成员单位{n}", kind="volunteer_team", province="浙江"), None
+        )
+        for n in range(size)
+    ]
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert applications.import_applications(session=session, actor=staff, rows=apps, now=NOW) == size
+        assert organisations.import_organisations(session=session, actor=staff, rows=units, today=TODAY) == size
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    chunks = -(-size // 500)
+    assert len(statements) <= 30 * chunks, len(statements)
+    assert (
+        session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name.like("批量成员单位%")))
+        == size
+    )
