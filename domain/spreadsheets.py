@@ -253,8 +253,8 @@ def _clean(value: str) -> str:
 
 
 def _neutral_text(value: str) -> str:
-    """User text for an export: cleaned, then neutralised."""
-    return str(neutralise(_clean(value)))
+    """User text for an export: cleaned (the cell itself is marked as text, see _text_cell)."""
+    return _clean(value)
 
 
 def _plain_text(value: str) -> str:
@@ -267,6 +267,10 @@ def _text_cell(worksheet: Any, text: str) -> Any:
     cell = WriteOnlyCell(worksheet, value=text)
     # openpyxl types a str by its content: "=…" becomes a formula and "#N/A" an error; force plain text.
     cell.data_type = "s"
+    if text[:1] in _FORMULA_STARTS:
+        # What Excel records when a user types '=1+1: the apostrophe as the cell's "quote prefix", not as a
+        # character, so the cell shows =1+1 as text (a literal ' would show as part of a phone number +86…).
+        cell.quotePrefix = True
     return cell
 
 

@@ -444,7 +444,7 @@ def list_tab() -> None:
         ]
         return headers, data
 
-    export_buttons("applications", t("applications.export_name"), filters, build)
+    export_buttons("applications", t("applications.export_name"), build)
 
 
 def recommender_picker() -> int | None:

@@ -347,7 +347,7 @@ def directory() -> None:
             data.append(line)
         return headers, data
 
-    export_buttons("members", t("members.export_name"), filters, build)
+    export_buttons("members", t("members.export_name"), build)
 
 
 def import_tab() -> None:

@@ -2,6 +2,9 @@
 
 import functools
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +22,24 @@ def catalog(lang: str) -> dict[str, str]:
     return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
+_FORCED: ContextVar[str | None] = ContextVar("evsn_forced_language", default=None)
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Speak `lang` inside (for work done outside a script run, such as a deferred download)."""
+    token = _FORCED.set(lang)
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
 def current_language() -> str:
     """The language chosen in this browser session (zh-CN until switched)."""
+    forced = _FORCED.get()
+    if forced is not None:
+        return forced
     try:
         import streamlit as st
 

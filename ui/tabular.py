@@ -2,7 +2,7 @@
 flow (template, upload, preview marking every bad row, confirm, one transaction, progress bar)."""
 
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import pandas as pd
@@ -13,27 +13,30 @@ from db.engine import transaction
 from domain.errors import DomainError
 from domain.spreadsheets import read_table, template_xlsx, to_csv, to_xlsx
 from ui.forms import attempt, error_text
-from ui.i18n import t
+from ui.i18n import current_language, language, t
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_buttons(
-    key: str, filename: str, filters: Hashable, build: Callable[[], tuple[list[str], list[list[Any]]]]
-) -> None:
-    """A 'prepare export' button, then .xlsx and .csv downloads of exactly the filtered list."""
-    state = f"_export_{key}"
-    if st.button(t("export.prepare"), key=f"{key}_prepare", icon=":material/download:"):
-        headers, rows = build()
-        st.session_state[state] = (filters, to_xlsx(headers, rows, sheet=filename), to_csv(headers, rows), len(rows))
-    ready = st.session_state.get(state)
-    if not ready or ready[0] != filters:
-        return
-    _, xlsx, csv, count = ready
-    st.caption(t("export.ready", count=count))
+def export_buttons(key: str, filename: str, build: Callable[[], tuple[list[str], list[list[Any]]]]) -> None:
+    """.xlsx and .csv downloads of exactly the filtered list; each file is made only when its button is
+    clicked (Streamlit's deferred download), so the list itself reruns at full speed."""
+    lang = current_language()
+
+    def produce(kind: str) -> Callable[[], bytes]:
+        def make() -> bytes:
+            with language(lang):  # made outside the script run: keep the user's language
+                headers, rows = build()
+            return to_xlsx(headers, rows, sheet=filename) if kind == "xlsx" else to_csv(headers, rows)
+
+        return make
+
+    st.caption(t("export.hint"))
     left, right = st.columns(2)
-    left.download_button(t("export.xlsx"), xlsx, file_name=f"{filename}.xlsx", mime=XLSX_MIME, key=f"{key}_xlsx")
-    right.download_button(t("export.csv"), csv, file_name=f"{filename}.csv", mime="text/csv", key=f"{key}_csv")
+    left.download_button(t("export.xlsx"), produce("xlsx"), file_name=f"{filename}.xlsx", mime=XLSX_MIME,
+                         key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")  # fmt: skip
+    right.download_button(t("export.csv"), produce("csv"), file_name=f"{filename}.csv", mime="text/csv",
+                          key=f"{key}_csv", on_click="ignore", icon=":material/download:")  # fmt: skip
 
 
 class CheckedRow(Protocol):

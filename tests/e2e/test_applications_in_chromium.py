@@ -218,3 +218,37 @@ def test_an_import_with_a_bad_row_writes_nothing_and_the_corrected_gb18030_file_
     assert_no_exception(page)
     screenshot(page, "27-import-done")
     assert count() == before + 2
+
+
+def test_the_filtered_list_downloads_as_xlsx_and_csv_with_every_row_and_no_formula(page, start_server, demo_database):
+    import csv
+    import io
+    import re
+
+    import openpyxl
+
+    server = start_server(demo_database)
+    page.goto(f"{server.url}/applications")
+    wait_for_app(page)
+    login(page, "demo_secretariat", DEMO_PASSWORD)
+    _choose(page, t("field.status"), enum_label("app_status", "approved"))
+    wait_for_app(page)
+    caption = page.get_by_text(re.compile(r"共 \d+ 份申请")).inner_text()
+    total = int(re.search(r"\d+", caption).group())
+    assert total > 50, "more than one page: the export holds all of them"
+    with page.expect_download() as xlsx_download:
+        page.get_by_role("button", name=t("export.xlsx")).click()
+    assert xlsx_download.value.suggested_filename.endswith(".xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_download.value.path().read_bytes()))
+    rows = list(workbook.active.iter_rows(values_only=False))
+    assert len(rows) == total + 1
+    assert all(cell.data_type != "f" for row in rows for cell in row)
+    status_column = [c.value for c in rows[0]].index(t("field.status"))
+    assert {row[status_column].value for row in rows[1:]} == {enum_label("app_status", "approved")}
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name=t("export.csv")).click()
+    with open(csv_download.value.path(), encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.reader(io.StringIO(handle.read())))
+    assert len(records) == total + 1 and records[0][0] == t("applications.reference")
+    assert_no_exception(page)
+    screenshot(page, "28-export")
