@@ -26,7 +26,17 @@ from domain.organisations import PROVINCES, OrgKind
 from domain.roles import Role
 from ui.auth import require_role
 from ui.cache import cached_read
-from ui.forms import clear_errors, field_error, has_errors, plain, remember_error, remember_errors, save
+from ui.forms import (
+    clear_errors,
+    field_error,
+    fresh_key,
+    has_errors,
+    plain,
+    remember_error,
+    remember_errors,
+    renew,
+    save,
+)
 from ui.i18n import enum_label, format_date, format_datetime, t
 from ui.imports import APPLICATION_COLUMNS, application_example, header, parse_applications
 from ui.layout import link_to
@@ -73,11 +83,15 @@ def action_form(app: svc.ApplicationDetail, seen_version: int) -> None:
             t("applications.move_to"),
             [s.value for s in targets],
             format_func=lambda v: enum_label("app_status", v),
-            key=f"action_target_{app.id}",
+            index=None,  # nothing chosen: a stray click on 执行 moves nothing
+            placeholder=t("applications.choose_status"),
+            key=fresh_key(f"action_target_{app.id}"),
         )
-        note = st.text_area(t("applications.note"), help=t("applications.note_help"), key=f"action_note_{app.id}")
+        note = st.text_area(
+            t("applications.note"), help=t("applications.note_help"), key=fresh_key(f"action_note_{app.id}")
+        )
         field_error(ACTION_FORM, "note")
-        confirm = st.checkbox(t("applications.confirm_final"), key=f"action_confirm_{app.id}")
+        confirm = st.checkbox(t("applications.confirm_final"), key=fresh_key(f"action_confirm_{app.id}"))
         field_error(ACTION_FORM, "confirm")
         submitted = st.form_submit_button(t("applications.apply_action"), type="primary")
     field_error(ACTION_FORM, "status")
@@ -85,6 +99,9 @@ def action_form(app: svc.ApplicationDetail, seen_version: int) -> None:
     field_error(ACTION_FORM, "_form")
     if not submitted:
         return
+    if target is None:
+        remember_error(ACTION_FORM, ValidationError("validation.choose_status", field="status"))
+        st.rerun()
     if AppStatus(target) in FINAL and not confirm:
         remember_error(ACTION_FORM, ValidationError("validation.confirm_required", field="confirm"))
         st.rerun()
@@ -103,7 +120,7 @@ def action_form(app: svc.ApplicationDetail, seen_version: int) -> None:
     if saved:
         st.session_state.pop(f"_app_version_{app.id}", None)
         for widget in (f"action_note_{app.id}", f"action_confirm_{app.id}", f"action_target_{app.id}"):
-            st.session_state.pop(widget, None)
+            renew(widget)  # the next step starts from an empty form, never from this one's note
         st.session_state[NOTICE] = t("applications.moved", status=enum_label("app_status", target))
     st.rerun()
 
@@ -314,6 +331,15 @@ show_notice()
 
 def list_tab() -> None:
     """Filters, a page of applications, export."""
+    # Links from the home page's to-dos open the list filtered (?status=… or, for a council unit, ?awaiting=mine).
+    preset = st.query_params.get("status")
+    if preset in {s.value for s in AppStatus} and "app_status" not in st.session_state:
+        st.session_state["app_status"] = preset
+    awaiting = False
+    if is_council:
+        if st.query_params.get("awaiting") == "mine" and "app_awaiting" not in st.session_state:
+            st.session_state["app_awaiting"] = True
+        awaiting = st.toggle(t("applications.awaiting_mine"), key="app_awaiting")
     top = st.columns([3, 2, 2, 2])
     search = top[0].text_input(t("applications.search"), placeholder=t("applications.search_hint"), key="app_search")
     status = top[1].selectbox(
@@ -355,6 +381,7 @@ def list_tab() -> None:
         since=picked[0] if picked else None,
         until=picked[-1] if picked else None,
         search=search,
+        awaiting_unit=actor.organisation_id if awaiting else None,
     )
     if st.session_state.get("_app_filters") != filters:
         st.session_state["_app_filters"] = filters
@@ -386,11 +413,13 @@ def list_tab() -> None:
         }
     )
     event = st.dataframe(
-        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="app_table"
-    )
+        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+        key=fresh_key("app_table"),
+    )  # fmt: skip
     st.caption(t("applications.open_hint"))
     if event is not None and event.selection.rows:
         st.query_params["id"] = str(rows[event.selection.rows[0]].id)
+        renew("app_table")  # back on the list, the row is no longer selected (it would reopen the record)
         st.rerun()
     pages_total = max(1, -(-total // PAGE_SIZE))
     if pages_total > 1:
@@ -450,7 +479,7 @@ def list_tab() -> None:
 def recommender_picker() -> int | None:
     """Search the directory for the recommending member (the directory may hold thousands of units)."""
     left, right = st.columns(2)
-    query = left.text_input(t("applications.recommender_search"), key="new_recommender_search")
+    query = left.text_input(t("applications.recommender_search"), key=fresh_key("new_recommender_search"))
     with transaction() as session:
         found = search_members(session=session, text=query)
     names = dict(found)
@@ -458,7 +487,7 @@ def recommender_picker() -> int | None:
         t("field.recommender_id") + " *",
         [None, *names],
         format_func=lambda v: t("applications.no_recommender") if v is None else names[v],
-        key="new_recommender",
+        key=fresh_key("new_recommender"),
     )
     return choice if choice in names else None
 
@@ -469,24 +498,24 @@ def new_tab() -> None:
         t("field.channel") + " *",
         [c.value for c in Channel],
         format_func=lambda v: t(f"applications.channel_entry.{v}"),
-        key="new_channel",
+        key=fresh_key("new_channel"),
     )
     recommender = recommender_picker() if channel == Channel.RECOMMENDED.value else None
     field_error(NEW_FORM, "recommender_id")
-    with st.form(NEW_FORM):
+    with st.form(NEW_FORM, enter_to_submit=False):
         applied_for = st.radio(
             t("field.applied_for") + " *",
             [a.value for a in AppliedFor],
             format_func=lambda v: enum_label("applied_for", v),
             horizontal=True,
-            key="new_applied_for",
+            key=fresh_key("new_applied_for"),
         )
-        organisation = organisation_fields(NEW_FORM, prefix="new")
-        statement = st.text_area(t("field.statement"), key="new_statement")
+        organisation = organisation_fields(NEW_FORM, prefix=fresh_key("new"))
+        statement = st.text_area(t("field.statement"), key=fresh_key("new_statement"))
         field_error(NEW_FORM, "statement")
-        materials = st.text_area(t("field.materials"), help=t("apply.materials_help"), key="new_materials")
+        materials = st.text_area(t("field.materials"), help=t("apply.materials_help"), key=fresh_key("new_materials"))
         field_error(NEW_FORM, "materials")
-        consent = st.checkbox(t("applications.consent_on_file"), key="new_consent")
+        consent = st.checkbox(t("applications.consent_on_file"), key=fresh_key("new_consent"))
         field_error(NEW_FORM, "consent")
         submitted = st.form_submit_button(t("applications.create"), type="primary")
     if has_errors(NEW_FORM):
@@ -516,8 +545,17 @@ def new_tab() -> None:
         ),
     )
     if saved:
-        for key in [k for k in st.session_state if str(k).startswith("new_")]:
-            st.session_state.pop(key, None)
+        for base in (
+            "new",
+            "new_recommender_search",
+            "new_recommender",
+            "new_channel",
+            "new_applied_for",
+            "new_statement",
+            "new_materials",
+            "new_consent",
+        ):
+            renew(base)  # an empty form for the next paper application
         st.session_state[NOTICE] = t("applications.created", reference=created[0][1])
     st.rerun()
 

@@ -74,11 +74,29 @@ with transaction() as session:
     intake_open = bool(settings.get_setting(session=session, key="intake_open"))
 if not intake_open:
     st.info(t("apply.closed"), icon=":material/schedule:")
+    typed = {
+        label: str(st.session_state.get(key) or "")
+        for key, label in (
+            ("apply_name", t("field.name")),
+            ("apply_code", t("field.credit_code")),
+            ("apply_contact", t("field.contact_person")),
+            ("apply_phone", t("field.phone")),
+            ("apply_email", t("field.email")),
+            ("apply_address", t("field.address")),
+            ("apply_statement", t("field.statement")),
+            ("apply_materials", t("field.materials")),
+        )
+    }
+    if any(typed.values()):
+        # Intake closed while this visitor was filling the form: say so, and keep what they typed readable.
+        st.warning(t("apply.closed_now"), icon=":material/warning:")
+        with st.expander(t("apply.your_input"), expanded=True):
+            st.text("\n".join(f"{label}：{value}" for label, value in typed.items() if value))
     lookup_section("")
     st.stop()
 
 st.markdown(t("apply.intro"))
-with st.form(FORM):
+with st.form(FORM, enter_to_submit=False):  # Enter in a box (on a phone: "go") must not send a half form
     applied_for = st.radio(
         t("field.applied_for") + " *",
         [a.value for a in AppliedFor],

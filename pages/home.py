@@ -27,4 +27,4 @@ st.subheader(t("home.todos"))
 if not items:
     st.success(t("home.no_todos"), icon=":material/task_alt:")
 for item in items:
-    link_to(item.page, t(item.key, count=item.count, **item.params))
+    link_to(item.page, t(item.key, count=item.count, **item.params), query_params=item.query or None)

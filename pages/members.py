@@ -26,7 +26,7 @@ from domain.errors import NotFound, ValidationError
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from ui.auth import require_role
 from ui.cache import cached_read
-from ui.forms import clear_errors, field_error, plain, remember_error, save
+from ui.forms import clear_errors, field_error, fresh_key, plain, remember_error, renew, save
 from ui.i18n import enum_label, format_date, t
 from ui.imports import MEMBER_COLUMNS, header, member_example, parse_members
 from ui.layout import link_to
@@ -97,16 +97,24 @@ def status_form(org: OrganisationRow, seen_version: int) -> None:
             t("members.new_status"),
             choices,
             format_func=lambda v: enum_label("org_status", v),
-            key=f"status_target_{org.id}",
+            index=None,
+            placeholder=t("applications.choose_status"),
+            key=fresh_key(f"status_target_{org.id}"),
         )
-        reason = st.text_area(t("field.reason"), help=t("members.reason_help"), key=f"status_reason_{org.id}")
+        reason = st.text_area(
+            t("field.reason"), help=t("members.reason_help"), key=fresh_key(f"status_reason_{org.id}")
+        )
         field_error(STATUS_FORM, "reason")
-        confirm = st.checkbox(t("members.confirm_status"), key=f"status_confirm_{org.id}")
+        confirm = st.checkbox(t("members.confirm_status"), key=fresh_key(f"status_confirm_{org.id}"))
         field_error(STATUS_FORM, "confirm")
         submitted = st.form_submit_button(t("members.change_status"))
+    field_error(STATUS_FORM, "status")
     field_error(STATUS_FORM, "_form")
     if not submitted:
         return
+    if target is None:
+        remember_error(STATUS_FORM, ValidationError("validation.choose_status", field="status"))
+        st.rerun()
     if not confirm:
         remember_error(STATUS_FORM, ValidationError("validation.confirm_required", field="confirm"))
         st.rerun()
@@ -123,7 +131,7 @@ def status_form(org: OrganisationRow, seen_version: int) -> None:
     ):
         st.session_state.pop(f"_member_version_{org.id}", None)
         for widget in (f"status_reason_{org.id}", f"status_confirm_{org.id}", f"status_target_{org.id}"):
-            st.session_state.pop(widget, None)
+            renew(widget)  # the form starts empty, with the choices of the new status
         st.session_state[NOTICE] = t("members.status_changed", status=enum_label("org_status", target))
     st.rerun()
 
@@ -300,11 +308,13 @@ def directory() -> None:
         }
     )
     event = st.dataframe(
-        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="members_table"
-    )
+        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+        key=fresh_key("members_table"),
+    )  # fmt: skip
     st.caption(t("members.open_hint"))
     if event is not None and event.selection.rows:
         st.query_params["id"] = str(rows[event.selection.rows[0]].id)
+        renew("members_table")  # back on the list, the row is no longer selected (it would reopen the record)
         st.rerun()
     if pages_total > 1:
         st.number_input(

@@ -41,6 +41,18 @@ def has_errors(form: str) -> bool:
     return any(field != "_form" for field in st.session_state.get(f"_errors_{form}", {}))
 
 
+def fresh_key(base: str) -> str:
+    """A widget key that changes after `renew(base)`: Streamlit keeps a widget's value (also in the browser)
+    for as long as its key lives, so a form is emptied, or a table's selection dropped, by a new key."""
+    generation = int(st.session_state.get(f"_generation_{base}", 0))
+    return base if generation == 0 else f"{base}_{generation}"
+
+
+def renew(base: str) -> None:
+    """Give the widgets keyed by fresh_key(base) new keys at the next run (empty again)."""
+    st.session_state[f"_generation_{base}"] = int(st.session_state.get(f"_generation_{base}", 0)) + 1
+
+
 def clear_errors(form: str) -> None:
     """Forget the refusals of a form (after a successful save)."""
     st.session_state.pop(f"_errors_{form}", None)
@@ -76,7 +88,13 @@ def save(form: str, write: Callable[[Session], object]) -> bool:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
 def plain(text: str | None) -> str:
     """User text made inert for Streamlit's Markdown (no links, images or formatting): every special
-    character is escaped, so it shows exactly as typed."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+    character is escaped, so it shows exactly as typed; and a web or e-mail address gets an invisible break,
+    since Markdown turns a bare http://… or www.… or name@host into a live link even when escaped."""
+    broken = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZERO_WIDTH_SPACE + m.group(1)[1:], text or "")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", broken)

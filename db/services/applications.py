@@ -343,6 +343,7 @@ class ApplicationFilters:
     since: date | None = None
     until: date | None = None
     search: str = ""
+    awaiting_unit: int | None = None  # pending applications this council unit has not given its opinion on
 
 
 @dataclass(frozen=True)
@@ -383,17 +384,32 @@ def _filtered(filters: ApplicationFilters) -> list[Any]:
         where.append(Application.submitted_at >= _day_start(filters.since))
     if filters.until:
         where.append(Application.submitted_at < _day_start(filters.until + timedelta(days=1)))
+    if filters.awaiting_unit is not None:
+        where.append(_pending())
+        where.append(~_opinion_given(filters.awaiting_unit))
     text = filters.search.strip()
     if text:
         key = _like_escape(name_key(text))
-        where.append(
-            or_(
-                Application.name_key.like(f"%{key}%", escape="\\"),
-                Application.reference == normalise_reference(text),
-                Application.credit_code == normalise_identifier(text),
-            )
-        )
+        code = _like_escape(normalise_identifier(text))
+        matches = [
+            Application.name_key.like(f"%{key}%", escape="\\"),
+            Application.reference == normalise_reference(text),
+        ]
+        if len(code) >= 4:  # a fragment of a reference (without SQ2026-) or of a credit code
+            matches += [
+                Application.reference.like(f"%{code}%", escape="\\"),
+                Application.credit_code.like(f"%{code}%", escape="\\"),
+            ]
+        where.append(or_(*matches))
     return where
+
+
+def _opinion_given(unit: int) -> Any:
+    return (
+        select(CouncilOpinion.id)
+        .where(CouncilOpinion.application_id == Application.id, CouncilOpinion.organisation_id == unit)
+        .exists()
+    )
 
 
 def _list_query(actor: Actor, where: list[Any]) -> Any:
@@ -1045,22 +1061,17 @@ def _applications_todos(session: Session, actor: Actor) -> list[TodoItem]:
             items.append(TodoItem("todo.applications_new", int(counts[AppStatus.SUBMITTED.value]), "applications"))
         if counts.get(AppStatus.IN_REVIEW.value):
             items.append(
-                TodoItem("todo.applications_in_review", int(counts[AppStatus.IN_REVIEW.value]), "applications")
-            )
+                TodoItem("todo.applications_in_review", int(counts[AppStatus.IN_REVIEW.value]), "applications",
+                         query={"status": AppStatus.IN_REVIEW.value})
+            )  # fmt: skip
         return items
     if (
         actor.role is Role.COUNCIL
         and actor.organisation_id is not None
         and has_active_term(session=session, organisation_id=actor.organisation_id, on=today())
     ):
-        answered = (
-            select(CouncilOpinion.id)
-            .where(
-                CouncilOpinion.application_id == Application.id,
-                CouncilOpinion.organisation_id == actor.organisation_id,
-            )
-            .exists()
-        )
+        answered = _opinion_given(actor.organisation_id)
         waiting = int(session.scalar(select(func.count()).select_from(Application).where(_pending(), ~answered)) or 0)
-        return [TodoItem("todo.applications_opinion", waiting, "applications")] if waiting else []
+        item = TodoItem("todo.applications_opinion", waiting, "applications", query={"awaiting": "mine"})
+        return [item] if waiting else []
     return []

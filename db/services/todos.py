@@ -17,6 +17,7 @@ class TodoItem:
     count: int
     page: str
     params: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)  # the link's query: the page opens filtered
 
 
 TodoProvider = Callable[[Session, Actor], list[TodoItem]]

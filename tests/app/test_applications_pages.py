@@ -110,6 +110,30 @@ def test_the_public_form_gives_a_reference_and_the_applicant_follows_it_with_the
         _set_intake(app_users[Role.SECRETARIAT], False)
 
 
+def _entered(users_by_role, name: str, phone: str) -> int:  # type: ignore[no-untyped-def]
+    """An application entered by the secretariat through the service (status 已提交); returns its id."""
+    from db.base import utcnow
+    from db.services import applications
+    from domain.applications import ApplicationInput
+    from domain.organisations import OrganisationInput
+
+    with transaction(write=True) as session:
+        app_id, _ = applications.create_application(
+            session=session,
+            actor=users_by_role[Role.SECRETARIAT].actor(),
+            data=ApplicationInput(
+                OrganisationInput(
+                    name=name, kind="volunteer_team", province="浙江", contact_person="吴勇", phone=phone
+                ),
+                consent=True,
+            ),
+            channel="invited",
+            recommender_id=None,
+            now=utcnow(),
+        )
+    return int(app_id)
+
+
 def _application_id(name: str) -> int:
     with transaction() as session:
         return int(session.scalar(select(Application.id).where(Application.name == name)))
@@ -314,3 +338,60 @@ def test_a_council_user_whose_opinion_went_stale_reloads_and_saves_again(app_use
     first.radio(key=f"opinion_{app_id}").set_value("agree")
     _submit(first, t("applications.save_opinion"))
     assert [s.value for s in first.success] == [t("applications.opinion_saved")]
+
+
+def test_the_home_to_dos_open_the_list_filtered(app_users):  # noqa: F811
+    _entered(app_users, "筛选待办志愿服务队", "13822226666")
+    staff = run_with_query("pages/applications.py", app_users[Role.SECRETARIAT], status="submitted")
+    assert staff.selectbox(key="app_status").value == "submitted"
+    assert set(staff.dataframe[0].value[t("field.status")]) == {enum_label("app_status", "submitted")}
+    council = run_with_query("pages/applications.py", app_users[Role.COUNCIL], awaiting="mine")
+    assert council.toggle(key="app_awaiting").value is True
+    with transaction() as session:
+        from db.services import applications
+
+        expected = applications.list_applications(
+            session=session,
+            actor=app_users[Role.COUNCIL].actor(),
+            filters=applications.ApplicationFilters(awaiting_unit=app_users[Role.COUNCIL].organisation_id),
+        )[1]
+    assert expected and t("applications.count", total=expected) in [c.value for c in council.caption]
+
+
+def test_after_a_move_the_action_form_is_empty_so_a_second_click_does_nothing_unintended(app_users):  # noqa: F811
+    app_id = _entered(app_users, "二次点击志愿服务队", "13822227777")
+    record = run_with_query("pages/applications.py", app_users[Role.SECRETARIAT], id=str(app_id))
+    record.selectbox(key=f"action_target_{app_id}").select("needs_more")
+    record.text_area(key=f"action_note_{app_id}").input("请补充登记证书")
+    _submit(record, t("applications.apply_action"))
+    assert [s.value for s in record.success] == [t("applications.moved", status=enum_label("app_status", "needs_more"))]
+    assert [a.value for a in record.text_area if a.value == "请补充登记证书"] == [], (
+        "the note is not kept for the next step"
+    )
+    _submit(record, t("applications.apply_action"))  # nothing chosen or written: refused, nothing moves
+    assert t("validation.choose_status") in [e.value for e in record.error]
+    with transaction() as session:
+        status, message = session.execute(
+            select(Application.status, Application.message_to_applicant).where(Application.id == app_id)
+        ).one()
+    assert (status, message) == ("needs_more", "请补充登记证书")
+
+
+def test_after_a_status_change_the_confirmation_is_asked_again(app_users):  # noqa: F811
+    with transaction() as session:
+        unit = session.scalar(select(Organisation.id).where(Organisation.name == "无席位志愿服务队"))
+    at = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(unit))
+    at.selectbox(key=f"status_target_{unit}").select("suspended")
+    at.text_area(key=f"status_reason_{unit}").input("测试暂停")
+    at.checkbox(key=f"status_confirm_{unit}").check()
+    _submit(at, t("members.change_status"))
+    assert [s.value for s in at.success] == [t("members.status_changed", status=enum_label("org_status", "suspended"))]
+    assert not any(c.value for c in at.checkbox), "the confirmation starts unticked"
+    _submit(at, t("members.change_status"))
+    assert t("validation.choose_status") in [e.value for e in at.error], "a second click changes nothing"
+    at.selectbox(key=f"status_target_{unit}_1").select("member")
+    _submit(at, t("members.change_status"))
+    assert t("validation.confirm_required") in [e.value for e in at.error]
+    with transaction(write=True) as session, write_scope("test: restore the unit for the other tests"):
+        assert session.scalar(select(Organisation.status).where(Organisation.id == unit)) == "suspended"
+        session.execute(text("UPDATE organisations SET status = 'member' WHERE id = :id"), {"id": unit})

@@ -252,3 +252,26 @@ def test_the_filtered_list_downloads_as_xlsx_and_csv_with_every_row_and_no_formu
     assert len(records) == total + 1 and records[0][0] == t("applications.reference")
     assert_no_exception(page)
     screenshot(page, "28-export")
+
+
+def test_a_record_opened_from_the_table_returns_to_the_list(page, start_server, demo_database):
+    server = start_server(demo_database)
+    page.goto(f"{server.url}/members")
+    wait_for_app(page)
+    login(page, "demo_secretariat", DEMO_PASSWORD)
+    grid = page.locator("[data-testid=stDataFrame]")
+    grid.wait_for()
+    box_ = grid.bounding_box()
+    assert box_ is not None
+    # The grid draws on a canvas: click the selection box of the first data row (below the 35 px header).
+    page.mouse.click(box_["x"] + 18, box_["y"] + 35 + 17)
+    wait_for_app(page)
+    page.get_by_role("button", name=t("members.back")).wait_for()
+    assert "id=" in page.url
+    click_and_wait(page, page.get_by_role("button", name=t("members.back")))
+    page.get_by_role("heading", name=t("page.members")).wait_for()
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
+    assert page.get_by_role("button", name=t("members.back")).count() == 0, "the list stays; the record is closed"
+    assert "id=" not in page.url
+    assert_no_exception(page)
