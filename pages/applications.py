@@ -37,8 +37,8 @@ from ui.forms import (
     renew,
     save,
 )
-from ui.i18n import enum_label, format_date, format_datetime, t
-from ui.imports import APPLICATION_COLUMNS, application_example, header, parse_applications
+from ui.i18n import enum_label, format_date, format_datetime, format_phone, t
+from ui.imports import APPLICATION_COLUMNS, application_example, application_notes, header, parse_applications
 from ui.layout import link_to
 from ui.org_form import organisation_fields
 from ui.tabular import export_buttons, import_section
@@ -240,7 +240,7 @@ def show_record(application_id: int) -> None:
         (t("field.city"), org.city or "—"),
         (t("field.credit_code"), org.credit_code or "—"),
         (t("field.contact_person"), org.contact_person or "—"),
-        (t("field.phone"), org.phone or "—"),
+        (t("field.phone"), format_phone(org.phone) or "—"),
         (t("field.email"), org.email or "—"),
         (t("field.address"), org.address or "—"),
         (t("field.website"), org.website or "—"),
@@ -249,7 +249,9 @@ def show_record(application_id: int) -> None:
         (t("applications.consent_at"), format_datetime(app.consent_at)),
         (t("applications.entered_by"), app.entered_by or t("applications.public_form")),
     ]
-    st.dataframe(pd.DataFrame(rows, columns=[t("members.field"), t("members.value")]), hide_index=True, width="stretch")
+    # tall enough for every row: a record's fields should not hide behind a scroll bar
+    st.dataframe(pd.DataFrame(rows, columns=[t("members.field"), t("members.value")]), hide_index=True,
+                 width="stretch", height=35 * (len(rows) + 1) + 3)  # fmt: skip
     for label, text in (
         (t("field.description"), org.description),
         (t("field.statement"), app.statement),
@@ -262,6 +264,8 @@ def show_record(application_id: int) -> None:
             st.text(text)
     if app.organisation_id is not None:
         link_to("members", t("applications.open_member"), query_params={"id": str(app.organisation_id)})
+    if app.status == AppStatus.APPROVED.value and app.applied_for == AppliedFor.COUNCIL.value:
+        st.info(t("applications.council_queue_hint"), icon=":material/account_balance:")
 
     st.subheader(t("applications.opinions"))
     tally = app.tally()
@@ -457,14 +461,14 @@ def list_tab() -> None:
                 r.province,
                 r.credit_code or "",
                 r.contact_person or "",
-                r.phone or "",
+                format_phone(r.phone),
                 r.email or "",
                 enum_label("applied_for", r.applied_for),
                 enum_label("channel", r.channel),
                 r.recommender or "",
                 enum_label("app_status", r.status),
-                format_datetime(r.submitted_at),
-                format_datetime(r.decided_at) if r.decided_at else "",
+                r.submitted_at,  # a date-time cell, in Asia/Shanghai time
+                r.decided_at,
                 r.agree,
                 r.oppose,
                 r.abstain,
@@ -567,7 +571,7 @@ def import_tab() -> None:
         template=(
             [header(c) for c in APPLICATION_COLUMNS],
             application_example(),
-            [t("import.note_required"), t("import.note_choices"), t("import.note_encoding"), t("import.note_consent")],
+            application_notes(),
         ),
         template_name=t("applications.template_name"),
         check=lambda session, records: svc.check_import_rows(

@@ -52,6 +52,8 @@ def lookup_section(reference: str) -> None:
         st.text(found.message)
     if found.decided_at is not None:
         st.caption(t("apply.decided_on", date=format_date(found.decided_at)))
+    if found.status == "rejected":
+        st.caption(t("apply.rejected_contact"))
 
 
 reference_param = st.query_params.get("ref")

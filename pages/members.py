@@ -27,8 +27,8 @@ from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from ui.auth import require_role
 from ui.cache import cached_read
 from ui.forms import clear_errors, field_error, fresh_key, plain, remember_error, renew, save
-from ui.i18n import enum_label, format_date, t
-from ui.imports import MEMBER_COLUMNS, header, member_example, parse_members
+from ui.i18n import enum_label, format_date, format_phone, t
+from ui.imports import MEMBER_COLUMNS, header, member_example, member_notes, parse_members
 from ui.layout import link_to
 from ui.navigation import page
 from ui.org_form import organisation_fields
@@ -89,8 +89,10 @@ def edit_form(org: OrganisationRow, seen_version: int) -> None:
     st.rerun()
 
 
-def status_form(org: OrganisationRow, seen_version: int) -> None:
+def status_form(org: OrganisationRow, seen_version: int, seats: list[int]) -> None:
     """Suspend (暂停), end (退出) or restore a membership, with a reason and a confirmation."""
+    if seats and org.status == OrgStatus.MEMBER.value:
+        st.warning(t("members.seat_warning", seat=seats[0]), icon=":material/account_balance:")
     choices = [s.value for s in OrgStatus if s.value != org.status]
     with st.form(STATUS_FORM):
         target = st.selectbox(
@@ -170,11 +172,13 @@ def show_record(organisation_id: int) -> None:
     if show_contacts:
         rows += [
             (t("field.contact_person"), org.contact_person or "—"),
-            (t("field.phone"), org.phone or "—"),
+            (t("field.phone"), format_phone(org.phone) or "—"),
             (t("field.email"), org.email or "—"),
             (t("field.address"), org.address or "—"),
         ]
-    st.dataframe(pd.DataFrame(rows, columns=[t("members.field"), t("members.value")]), hide_index=True, width="stretch")
+    # tall enough for every row: a record's fields should not hide behind a scroll bar
+    st.dataframe(pd.DataFrame(rows, columns=[t("members.field"), t("members.value")]), hide_index=True,
+                 width="stretch", height=35 * (len(rows) + 1) + 3)  # fmt: skip
 
     st.subheader(t("members.council_terms"))
     if terms:
@@ -220,7 +224,9 @@ def show_record(organisation_id: int) -> None:
         with st.expander(t("members.edit"), icon=":material/edit:"):
             edit_form(org, seen_version)
         with st.expander(t("members.status_section"), icon=":material/toggle_on:"):
-            status_form(org, seen_version)
+            on = today()
+            seats = [term.seat for term in terms if term.starts_on <= on < term.ends_on]
+            status_form(org, seen_version, seats)
     if user.effective_role in page("audit").roles:
         link_to("audit", t("members.history"), query_params={"type": "organisation", "id": str(org.id)})
     back_button()
@@ -299,7 +305,7 @@ def directory() -> None:
             **(
                 {
                     t("field.contact_person"): [r.contact_person for r in rows],
-                    t("field.phone"): [r.phone for r in rows],
+                    t("field.phone"): [format_phone(r.phone) for r in rows],
                     t("field.email"): [r.email for r in rows],
                 }
                 if show_contacts
@@ -353,7 +359,7 @@ def directory() -> None:
                 r.joined_on or "",
             ]
             if show_contacts:
-                line += [r.contact_person or "", r.phone or "", r.email or "", r.address or ""]
+                line += [r.contact_person or "", format_phone(r.phone), r.email or "", r.address or ""]
             data.append(line)
         return headers, data
 
@@ -369,7 +375,7 @@ def import_tab() -> None:
         template=(
             [header(c) for c in MEMBER_COLUMNS],
             member_example(),
-            [t("import.note_required"), t("import.note_choices"), t("import.note_encoding"), t("import.note_batch")],
+            member_notes(),
         ),
         template_name=t("members.template_name"),
         check=lambda session, records: check_member_rows(

@@ -80,3 +80,18 @@ def enum_label(group: str, value: str | None, lang: str | None = None) -> str:
     if value is None:
         return "—"
     return t(f"{group}.{value}", lang)
+
+
+def format_phone(value: str | None) -> str:
+    """A stored phone (E.164, +8613800138000) as people in China write it: 138 0013 8000, 0851 8555 1234."""
+    if not value:
+        return ""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return value
+    if number.country_code != 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -39,8 +39,10 @@ ORG_COLUMNS = [
     Column("website", "field.website"),
     Column("description", "field.description"),
 ]
+# An application needs someone to reach: contact person and phone are required there (not for a unit).
+_REQUIRED_FOR_APPLICATIONS = {"contact_person", "phone"}
 APPLICATION_COLUMNS = [
-    *ORG_COLUMNS,
+    *[Column(c.field, c.label_key, c.required or c.field in _REQUIRED_FOR_APPLICATIONS) for c in ORG_COLUMNS],
     Column("applied_for", "field.applied_for", True),
     Column("channel", "field.channel", True),
     Column("recommender", "field.recommender_id"),
@@ -107,11 +109,25 @@ def _normalised(records: list[dict[str, str]], columns: list[Column]) -> list[di
     return result
 
 
+_PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市")
+
+
+def _province(text: str) -> str:
+    """A province as written in a file: 浙江, 浙江省, 广西壮族自治区 … all mean the same region."""
+    name = text.strip()
+    if name in PROVINCES:
+        return name
+    for suffix in _PROVINCE_SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in PROVINCES:
+            return name[: -len(suffix)]
+    raise ValidationError("import.province_unknown", field="province", name=name)
+
+
 def _organisation(row: dict[str, str], **extra: Any) -> OrganisationInput:
     return OrganisationInput(
         name=row.get("name", ""),
         kind=_choice(row.get("kind", ""), _choice_map("org_kind", [k.value for k in OrgKind]), "kind"),
-        province=_choice(row.get("province", ""), {p.casefold(): p for p in PROVINCES}, "province"),
+        province=_province(row.get("province", "")),
         city=row.get("city", ""),
         credit_code=row.get("credit_code", ""),
         contact_person=row.get("contact_person", ""),
@@ -233,4 +249,36 @@ def member_example() -> list[object]:
         "2026-03-01",
         "首批",
         t("org_status.member"),
+    ]
+
+
+def _labels(group: str, values: list[str]) -> str:
+    return "、".join(t(f"{group}.{v}") for v in values)
+
+
+def _common_notes() -> list[str]:
+    return [
+        t("import.note_required"),
+        t("import.note_kinds", kinds=_labels("org_kind", [k.value for k in OrgKind])),
+        t("import.note_provinces", provinces="、".join(PROVINCES)),
+        t("import.note_encoding"),
+    ]
+
+
+def application_notes() -> list[str]:
+    """The application template's notes: required columns and every allowed value."""
+    return [
+        *_common_notes(),
+        t("import.note_applied_for", values=_labels("applied_for", [a.value for a in AppliedFor])),
+        t("import.note_channel", values=_labels("channel", [c.value for c in Channel])),
+        t("import.note_consent"),
+    ]
+
+
+def member_notes() -> list[str]:
+    """The member template's notes: required columns and every allowed value."""
+    return [
+        *_common_notes(),
+        t("import.note_status", values=_labels("org_status", [s.value for s in OrgStatus])),
+        t("import.note_batch"),
     ]

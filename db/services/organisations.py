@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import case, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from db.services._versioned import versioned_update
 from db.services.access import requires
 from db.services.todos import TodoItem, todo_provider
 from domain.errors import NotFound, PermissionDenied, ValidationError
-from domain.organisations import OrganisationInput, OrgStatus, validate_organisation
+from domain.organisations import PROVINCES, OrganisationInput, OrgStatus, validate_organisation
 from domain.roles import Actor, Role
 from domain.text import clean_text, name_key, pinyin_key
 
@@ -211,9 +211,11 @@ def export_organisations(
     return _select_rows(session, actor, filters, limit=MAX_EXPORT_ROWS, offset=0, order=order)
 
 
+# Provinces in the official order users know (the order of the filter), not by character code.
+_PROVINCE_ORDER = case({name: index for index, name in enumerate(PROVINCES)}, value=Organisation.province, else_=99)
 ORDERS = {
     "pinyin": (Organisation.sort_key, Organisation.id),
-    "province": (Organisation.province, Organisation.sort_key, Organisation.id),
+    "province": (_PROVINCE_ORDER, Organisation.sort_key, Organisation.id),
     "joined": (Organisation.joined_on.desc(), Organisation.sort_key, Organisation.id),
 }
 

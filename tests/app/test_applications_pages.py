@@ -214,7 +214,7 @@ def test_viewers_cannot_read_applications_and_their_unit_records_show_no_contact
         unit = session.scalar(select(Organisation.id).where(Organisation.name == "成都市绿色环保志愿者协会"))
     viewer = run_with_query("pages/members.py", app_users[Role.VIEWER], id=str(unit))
     shown = viewer.dataframe[0].value.to_string()
-    assert "13800138000" not in shown and "李娜" not in shown
+    assert "138 0013 8000" not in shown and "李娜" not in shown
     assert t("members.applications") not in [h.value for h in viewer.subheader]
     staff = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(unit))
     assert "李娜" in staff.dataframe[0].value.to_string()
@@ -395,3 +395,13 @@ def test_after_a_status_change_the_confirmation_is_asked_again(app_users):  # no
     with transaction(write=True) as session, write_scope("test: restore the unit for the other tests"):
         assert session.scalar(select(Organisation.status).where(Organisation.id == unit)) == "suspended"
         session.execute(text("UPDATE organisations SET status = 'member' WHERE id = :id"), {"id": unit})
+
+
+def test_suspending_a_seated_unit_warns_about_its_council_seat(app_users):  # noqa: F811
+    with transaction() as session:
+        seated = session.scalar(select(Organisation.id).where(Organisation.name == "成都市绿色环保志愿者协会"))
+        spare = session.scalar(select(Organisation.id).where(Organisation.name == "无席位志愿服务队"))
+    warned = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(seated))
+    assert t("members.seat_warning", seat=1) in [w.value for w in warned.warning]
+    quiet = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(spare))
+    assert not any("席" in w.value for w in quiet.warning)

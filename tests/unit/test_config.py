@@ -51,7 +51,10 @@ def test_user_text_is_inert_in_markdown():
 
     shown = plain("[请重新登录](https://evil.example/x) ![](https://evil.example/t.png) **粗体**")
     assert "](" not in shown.replace("\\]\\(", "")
-    assert shown.replace("\\", "") == "[请重新登录](https://evil.example/x) ![](https://evil.example/t.png) **粗体**"
+    assert (
+        shown.replace("\\", "").replace("\u200b", "")
+        == "[请重新登录](https://evil.example/x) ![](https://evil.example/t.png) **粗体**"
+    )
 
 
 class _Headers:
