@@ -1,6 +1,8 @@
 """The applications screens in AppTest: the public form and lookup, the secretariat's review and decision,
 a council unit's opinion, and the member record the approval makes."""
 
+from datetime import date as _date
+
 from sqlalchemy import func, select, text
 
 from db.engine import transaction
@@ -10,6 +12,8 @@ from db.services.access import write_scope
 from domain.roles import Role
 from tests.app.test_pages_by_role import app_users, run_page, run_with_query  # noqa: F401 (fixture)
 from ui.i18n import enum_label, t
+
+TODAY_ = _date.today()
 
 GOOD = {
     "apply_name": "绍兴市柯桥区河湖守护志愿者协会",
@@ -405,3 +409,76 @@ def test_suspending_a_seated_unit_warns_about_its_council_seat(app_users):  # no
     assert t("members.seat_warning", seat=1) in [w.value for w in warned.warning]
     quiet = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(spare))
     assert not any("席" in w.value for w in quiet.warning)
+
+
+def _counts_all() -> tuple[int, int, int]:
+    with transaction() as session:
+        return (
+            int(session.scalar(select(func.count()).select_from(Application)) or 0),
+            int(session.scalar(select(func.count()).select_from(Organisation)) or 0),
+            int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0),
+        )
+
+
+def test_bad_input_on_the_staff_entry_form_is_marked_and_nothing_is_written(app_users):  # noqa: F811
+    before = _counts_all()
+    staff = run_page("pages/applications.py", app_users[Role.SECRETARIAT])
+    staff.button_group(key="app_view").set_value("new").run()
+    staff.text_input(key="new_name").input("x" * 150)
+    staff.selectbox(key="new_kind").select("enterprise")
+    staff.text_input(key="new_phone").input("１２３")
+    staff.text_input(key="new_website").input("javascript:alert(1)")
+    staff.selectbox(key="new_channel").select("recommended")
+    _submit(staff, t("applications.create"))
+    errors = [e.value for e in staff.error]
+    for key, params in (
+        ("validation.too_long", {"max": 100}),
+        ("validation.credit_code_required", {}),
+        ("validation.phone_invalid", {}),
+        ("validation.website_invalid", {}),
+        ("validation.consent_required", {}),
+    ):
+        assert t(key, **params) in errors, key
+    staff.checkbox(key="new_consent").check()
+    staff.text_input(key="new_name").input("某企业环保志愿服务队")
+    staff.selectbox(key="new_kind").select("volunteer_team")
+    staff.text_input(key="new_phone").input("13822228888")
+    staff.text_input(key="new_contact").input("郑伟")
+    staff.text_input(key="new_website").input("")
+    _submit(staff, t("applications.create"))  # still no recommender for a recommendation
+    assert t("validation.recommender_required") in [e.value for e in staff.error]
+    assert _counts_all() == before
+
+
+def test_a_member_edit_with_a_bad_phone_is_refused_and_a_stale_edit_keeps_the_first(app_users):  # noqa: F811
+    from dataclasses import replace
+
+    from db.services import organisations
+
+    with transaction() as session:
+        unit = session.scalar(select(Organisation.id).where(Organisation.name == "无席位志愿服务队"))
+        version = session.scalar(select(Organisation.version).where(Organisation.id == unit))
+    at = run_with_query("pages/members.py", app_users[Role.SECRETARIAT], id=str(unit))
+    at.text_input(key=f"edit_{unit}_{version}_phone").input("123")
+    _submit(at, t("common.save"))
+    assert t("validation.phone_invalid") in [e.value for e in at.error]
+    with transaction(write=True) as session:  # someone else saves the unit meanwhile
+        data = organisations.organisation_input(
+            session=session, actor=app_users[Role.ADMIN].actor(), organisation_id=unit
+        )
+        organisations.update_organisation(
+            session=session,
+            actor=app_users[Role.ADMIN].actor(),
+            organisation_id=unit,
+            expected_version=version,
+            data=replace(data, city="乐山"),
+            today=TODAY_,
+        )
+    at.text_input(key=f"edit_{unit}_{version}_phone").input("13822229999")
+    _submit(at, t("common.save"))
+    assert t("error.stale") in [e.value for e in at.error]
+    with transaction() as session:
+        city, phone = session.execute(
+            select(Organisation.city, Organisation.phone).where(Organisation.id == unit)
+        ).one()
+    assert (city, phone) == ("乐山", "")
