@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
 from domain.applications import PENDING, AppliedFor, AppStatus, Channel, Opinion
-from domain.council import SEATS, TermSource, TermStatus
+from domain.council import SEATS, Attendance, MeetingKind, TermSource, TermStatus, Vote
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from domain.roles import Role
 
@@ -189,6 +189,11 @@ class CouncilTerm(Base):
     source: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=TermStatus.ACTIVE.value)
     ended_reason: Mapped[str] = mapped_column(Text, default="")
+    # Rotation planning: has the unit said it will serve in the next session? (None: not yet)
+    continue_intent: Mapped[str | None] = mapped_column(String(10))
+    # Where the term came from: the approved council-unit application it seated, the term it replaced (补选).
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="RESTRICT"), index=True)
+    replaces_term_id: Mapped[int | None] = mapped_column(ForeignKey("council_terms.id", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -309,3 +314,82 @@ class IntakeAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     client: Mapped[str] = mapped_column(String(64))
+
+
+class Meeting(Base):
+    """A work meeting (工作会议) of the council or the secretariat."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint(_in("kind", [k.value for k in MeetingKind]), name="kind"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    online_link: Mapped[str] = mapped_column(String(500), default="")
+    notice_on: Mapped[date | None] = mapped_column(Date)
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgendaItem(Base):
+    """One item of a meeting's agenda, in order."""
+
+    __tablename__ = "meeting_agenda_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "position", name="uq_meeting_agenda_items_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+
+
+class MeetingAttendance(Base):
+    """A council unit's attendance at a meeting (出席 / 请假 / 缺席, with a proxy if any)."""
+
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (
+        CheckConstraint(_in("status", [a.value for a in Attendance]), name="status"),
+        UniqueConstraint("meeting_id", "organisation_id", name="uq_meeting_attendance_one_per_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="RESTRICT"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    proxy: Mapped[str] = mapped_column(String(50), default="")
+
+
+class Decision(Base):
+    """A decision (决议) put to the vote at a meeting."""
+
+    __tablename__ = "meeting_decisions"
+    __table_args__ = (CheckConstraint("length(title) > 0", name="title_not_empty"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class DecisionVote(Base):
+    """A council unit's vote on a decision (同意 / 反对 / 弃权)."""
+
+    __tablename__ = "decision_votes"
+    __table_args__ = (
+        CheckConstraint(_in("vote", [v.value for v in Vote]), name="vote"),
+        UniqueConstraint("decision_id", "organisation_id", name="uq_decision_votes_one_per_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("meeting_decisions.id", ondelete="RESTRICT"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    vote: Mapped[str] = mapped_column(String(10))

@@ -66,3 +66,59 @@ def check_term(*, seat: int, term: Interval, session: Interval, source: str, rep
         raise ValidationError("validation.choice", field="source")
     if len(representative) > MAX_REPRESENTATIVE:
         raise ValidationError("validation.too_long", field="representative", max=MAX_REPRESENTATIVE)
+
+
+class Intent(StrEnum):
+    """Whether a sitting unit has said it will serve in the next session (unknown until it says)."""
+
+    CONTINUE = "continue"  # 愿意连任
+    LEAVE = "leave"  # 不再连任
+
+
+class MeetingKind(StrEnum):
+    COUNCIL = "council"  # 理事会会议
+    SECRETARIAT = "secretariat"  # 秘书处工作会议
+    TOPIC = "topic"  # 专题会
+
+
+class Attendance(StrEnum):
+    PRESENT = "present"  # 出席
+    LEAVE = "leave"  # 请假
+    ABSENT = "absent"  # 缺席
+
+
+class Vote(StrEnum):
+    AGREE = "agree"  # 同意
+    OPPOSE = "oppose"  # 反对
+    ABSTAIN = "abstain"  # 弃权
+
+
+@dataclass(frozen=True)
+class VotingRule:
+    """DOMAIN.md's defaults: quorum = more than half of the seated units present; a decision passes with 同意
+    from more than half of the units present. The shares are settings."""
+
+    quorum_share: float = 0.5
+    pass_share: float = 0.5
+
+
+def quorum_met(*, seated: int, present: int, rule: VotingRule) -> bool:
+    """Whether enough seated units are present (strictly more than the share)."""
+    return seated > 0 and present > seated * rule.quorum_share
+
+
+def decision_passes(*, present: int, agree: int, quorum: bool, rule: VotingRule) -> bool:
+    """Whether a decision passes: the meeting has its quorum and 同意 exceeds the share of units present."""
+    return quorum and present > 0 and agree > present * rule.pass_share
+
+
+def consecutive_sessions(held: set[int], current: int) -> int:
+    """How many sessions in a row, ending with `current`, a unit has held a seat (可连续担任)."""
+    count = 0
+    while current - count in held:
+        count += 1
+    return count
+
+
+MAX_MEETING_TEXT = 200
+MAX_MINUTES = 20000

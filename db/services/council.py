@@ -2,10 +2,10 @@
 the database (migration 0002), which refuses overlapping terms even from a concurrent writer."""
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -13,11 +13,23 @@ from db.models import CouncilSession, CouncilTerm, Organisation
 from db.services import audit
 from db.services._versioned import versioned_update
 from db.services.access import requires
-from domain.council import Interval, TermStatus, check_term, session_end
+from db.services.todos import TodoItem, todo_provider
+from domain.clock import SHANGHAI, today
+from domain.council import (
+    MAX_REPRESENTATIVE,
+    SEATS,
+    Intent,
+    Interval,
+    TermSource,
+    TermStatus,
+    check_term,
+    consecutive_sessions,
+    session_end,
+)
 from domain.errors import NotFound, ValidationError
 from domain.organisations import OrgStatus
 from domain.roles import Actor, Role
-from domain.text import clean_text
+from domain.text import clean_text, name_key
 
 
 @dataclass(frozen=True)
@@ -115,9 +127,16 @@ def seat_term(
     representative: str = "",
     starts_on: date | None = None,
     ends_on: date | None = None,
+    application_id: int | None = None,
+    replaces_term_id: int | None = None,
 ) -> int:
-    """Seat a unit for a period of a session (the whole session by default); returns the term id."""
+    """Seat a unit for a period of a session (the whole session by default); returns the term id. A seat from
+    the queue names its approved council-unit application; a by-election (补选) names the term it replaces."""
     council_session = _session_row(session, session_id)
+    if application_id is not None:
+        _check_queued(session, application_id, organisation_id)
+    if source == TermSource.BY_ELECTION.value and replaces_term_id is None:
+        raise ValidationError("validation.by_election_needs_vacancy", field="source")
     term = Interval(starts_on or council_session.starts_on, ends_on or council_session.ends_on)
     person = clean_text(representative)
     check_term(
@@ -146,6 +165,8 @@ def seat_term(
         "source": source,
         "status": TermStatus.ACTIVE.value,
         "ended_reason": "",
+        "application_id": application_id,
+        "replaces_term_id": replaces_term_id,
     }
     try:
         with session.begin_nested():
@@ -257,3 +278,337 @@ def has_active_term(*, session: Session, organisation_id: int, on: date) -> bool
         )
     )
     return bool(count)
+
+
+def _check_queued(session: Session, application_id: int, organisation_id: int) -> None:
+    """A seat from the queue: an approved 理事单位 application of this very unit, not used for a seat before."""
+    from db.models import Application
+
+    row = session.execute(
+        select(Application.status, Application.applied_for, Application.organisation_id).where(
+            Application.id == application_id
+        )
+    ).first()
+    if (
+        row is None
+        or row.status != "approved"
+        or row.applied_for != "council"
+        or row.organisation_id != organisation_id
+    ):
+        raise ValidationError("validation.not_in_queue", field="application_id")
+    if session.scalar(select(CouncilTerm.id).where(CouncilTerm.application_id == application_id).limit(1)):
+        raise ValidationError("validation.queue_used", field="application_id")
+
+
+def _term(session: Session, term_id: int) -> CouncilTerm:
+    term = session.execute(select(CouncilTerm).where(CouncilTerm.id == term_id)).scalar_one_or_none()
+    if term is None:
+        raise NotFound()
+    return term
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def fill_by_election(
+    *,
+    session: Session,
+    actor: Actor,
+    vacated_term_id: int,
+    organisation_id: int,
+    representative: str,
+    starts_on: date,
+) -> int:
+    """Fill a seat left early (辞任) for the rest of its session (补选); returns the new term's id."""
+    vacated = _term(session, vacated_term_id)
+    if vacated.status != TermStatus.RESIGNED.value:
+        raise ValidationError("validation.by_election_needs_vacancy", field="source")
+    if starts_on < vacated.ends_on:
+        raise ValidationError("validation.by_election_starts_after", field="starts_on")
+    return seat_term(
+        session=session,
+        actor=actor,
+        session_id=vacated.session_id,
+        seat=vacated.seat,
+        organisation_id=organisation_id,
+        source=TermSource.BY_ELECTION.value,
+        representative=representative,
+        starts_on=starts_on,
+        replaces_term_id=vacated.id,
+    )
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def change_representative(
+    *, session: Session, actor: Actor, term_id: int, expected_version: int, representative: str
+) -> int:
+    """Name a new representative of a unit without ending its term; returns the new version."""
+    term = _term(session, term_id)
+    person = clean_text(representative)
+    if not person:
+        raise ValidationError("validation.required", field="representative")
+    if len(person) > MAX_REPRESENTATIVE:
+        raise ValidationError("validation.too_long", field="representative", max=MAX_REPRESENTATIVE)
+    before = term.representative
+    version = versioned_update(
+        session=session, model=CouncilTerm, record_id=term_id, expected_version=expected_version,
+        representative=person,
+    )  # fmt: skip
+    audit.record(session=session, actor=actor, action="council_term.representative", record_type="council_term",
+                 record_id=term_id, before={"representative": before}, after={"representative": person})  # fmt: skip
+    return version
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def set_continue_intent(
+    *, session: Session, actor: Actor, term_id: int, expected_version: int, intent: str | None
+) -> int:
+    """Record whether a sitting unit will serve in the next session (None: not said yet)."""
+    if intent is not None and intent not in {i.value for i in Intent}:
+        raise ValidationError("validation.choice", field="continue_intent")
+    term = _term(session, term_id)
+    before = term.continue_intent
+    version = versioned_update(
+        session=session, model=CouncilTerm, record_id=term_id, expected_version=expected_version,
+        continue_intent=intent,
+    )  # fmt: skip
+    audit.record(session=session, actor=actor, action="council_term.intent", record_type="council_term",
+                 record_id=term_id, before={"continue_intent": before}, after={"continue_intent": intent})  # fmt: skip
+    return version
+
+
+@dataclass(frozen=True)
+class PlannedSeat:
+    """One seat of the next session in a rotation plan."""
+
+    seat: int
+    organisation_id: int
+    source: str
+    representative: str = ""
+    application_id: int | None = None
+
+
+@requires(Role.ADMIN, Role.SECRETARIAT)
+def rotate(*, session: Session, actor: Actor, plan: list[PlannedSeat]) -> int:
+    """换届: open the session that follows the last one, with all ten seats, in one transaction; returns its id."""
+    seats = sorted(p.seat for p in plan)
+    if seats != list(range(1, SEATS + 1)):
+        raise ValidationError("validation.rotation_needs_all_seats", field="seat", seats=SEATS)
+    units = [p.organisation_id for p in plan]
+    if len(set(units)) != len(units):
+        raise ValidationError("validation.unit_has_seat", field="organisation_id")
+    if any(p.source == TermSource.BY_ELECTION.value for p in plan):
+        raise ValidationError("validation.choice", field="source")
+    last = session.execute(select(CouncilSession.ends_on).order_by(CouncilSession.number.desc()).limit(1)).scalar()
+    if last is None:
+        raise ValidationError("validation.no_session", field="seat")
+    new_session = create_session(session=session, actor=actor, starts_on=last)
+    for planned in plan:
+        seat_term(
+            session=session,
+            actor=actor,
+            session_id=new_session,
+            seat=planned.seat,
+            organisation_id=planned.organisation_id,
+            source=planned.source,
+            representative=planned.representative,
+            application_id=planned.application_id,
+        )
+    return new_session
+
+
+def sessions(*, session: Session) -> list[SessionRow]:
+    """Every council session, first to last."""
+    rows = session.execute(
+        select(CouncilSession.id, CouncilSession.number, CouncilSession.starts_on, CouncilSession.ends_on).order_by(
+            CouncilSession.number
+        )
+    ).all()
+    return [SessionRow(*r) for r in rows]
+
+
+@dataclass(frozen=True)
+class BoardSeat:
+    """One seat of a session on a date: its holder's term, or a vacancy (term_id None)."""
+
+    seat: int
+    term_id: int | None
+    organisation_id: int | None
+    unit: str
+    kind: str
+    province: str
+    representative: str
+    source: str
+    starts_on: date | None
+    ends_on: date | None
+    consecutive: int
+    days_left: int
+    attendance: float | None
+    continue_intent: str | None
+    version: int
+    vacated_term_id: int | None  # the last term of this seat that ended early (a by-election fills it)
+
+
+def seat_board(*, session: Session, actor: Actor, session_id: int, on: date) -> list[BoardSeat]:
+    """The ten seats of a session on a date, with consecutive sessions and attendance over the last 12 months;
+    a fixed handful of statements whatever the history holds."""
+    from db.models import Meeting, MeetingAttendance
+    from db.services.organisations import may_see_contacts
+
+    current = _session_row(session, session_id)
+    terms = session.execute(
+        select(CouncilTerm, Organisation.name, Organisation.kind, Organisation.province)
+        .join(Organisation, Organisation.id == CouncilTerm.organisation_id)
+        .where(CouncilTerm.session_id == session_id)
+        .order_by(CouncilTerm.seat, CouncilTerm.starts_on)
+    ).all()
+    units = {t.organisation_id for t, *_ in terms}
+    held: dict[int, set[int]] = {}
+    if units:
+        for unit, number in session.execute(
+            select(CouncilTerm.organisation_id, CouncilSession.number)
+            .join(CouncilSession, CouncilSession.id == CouncilTerm.session_id)
+            .where(CouncilTerm.organisation_id.in_(units))
+            .distinct()
+        ):
+            held.setdefault(int(unit), set()).add(int(number))
+    since = datetime.combine(on - timedelta(days=365), time.min, tzinfo=SHANGHAI)
+    until = datetime.combine(on + timedelta(days=1), time.min, tzinfo=SHANGHAI)
+    rates: dict[int, float] = {}
+    if units:
+        for unit, expected, present in session.execute(
+            select(
+                MeetingAttendance.organisation_id,
+                func.count(),
+                func.count(case((MeetingAttendance.status == "present", 1))),
+            )
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+            .where(MeetingAttendance.organisation_id.in_(units), Meeting.starts_at >= since, Meeting.starts_at < until)
+            .group_by(MeetingAttendance.organisation_id)
+        ):
+            rates[int(unit)] = int(present) / int(expected) if expected else 0.0
+    show_people = may_see_contacts(actor)
+    board: list[BoardSeat] = []
+    for seat in range(1, SEATS + 1):
+        of_seat = [(t, n, k, p) for t, n, k, p in terms if t.seat == seat]
+        holder = next(((t, n, k, p) for t, n, k, p in of_seat if t.starts_on <= on < t.ends_on), None)
+        filled = {o.replaces_term_id for o, *_ in of_seat}
+        left_early = [t.id for t, *_ in of_seat if t.status == TermStatus.RESIGNED.value and t.id not in filled]
+        vacated = left_early[-1] if left_early else None
+        if holder is None:
+            board.append(BoardSeat(seat, None, None, "", "", "", "", "", None, None, 0, 0, None, None, 0, vacated))
+            continue
+        t, name, kind, province = holder
+        board.append(
+            BoardSeat(
+                seat=seat,
+                term_id=t.id,
+                organisation_id=t.organisation_id,
+                unit=name,
+                kind=kind,
+                province=province,
+                representative=t.representative if show_people else "",
+                source=t.source,
+                starts_on=t.starts_on,
+                ends_on=t.ends_on,
+                consecutive=consecutive_sessions(held.get(t.organisation_id, set()), current.number),
+                days_left=(t.ends_on - on).days,
+                attendance=rates.get(t.organisation_id),
+                continue_intent=t.continue_intent,
+                version=t.version,
+                vacated_term_id=None,
+            )
+        )
+    return board
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """A term as listed in the history and the timeline."""
+
+    id: int
+    session_number: int
+    seat: int
+    organisation_id: int
+    unit: str
+    kind: str
+    province: str
+    representative: str
+    starts_on: date
+    ends_on: date
+    source: str
+    status: str
+    ended_reason: str
+
+
+def term_history(
+    *, session: Session, actor: Actor, session_number: int | None = None, search: str = "", source: str | None = None
+) -> list[HistoryRow]:
+    """Every term of every session (or one), filtered; viewers receive no representatives or reasons."""
+    from db.services.organisations import may_see_contacts
+
+    stmt = (
+        select(
+            CouncilTerm.id,
+            CouncilSession.number,
+            CouncilTerm.seat,
+            CouncilTerm.organisation_id,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.province,
+            CouncilTerm.representative,
+            CouncilTerm.starts_on,
+            CouncilTerm.ends_on,
+            CouncilTerm.source,
+            CouncilTerm.status,
+            CouncilTerm.ended_reason,
+        )
+        .join(CouncilSession, CouncilSession.id == CouncilTerm.session_id)
+        .join(Organisation, Organisation.id == CouncilTerm.organisation_id)
+        .order_by(CouncilSession.number, CouncilTerm.seat, CouncilTerm.starts_on)
+    )
+    if session_number is not None:
+        stmt = stmt.where(CouncilSession.number == session_number)
+    if source:
+        stmt = stmt.where(CouncilTerm.source == source)
+    if search.strip():
+        stmt = stmt.where(Organisation.name_key.like(f"%{name_key(search)}%"))
+    rows = [HistoryRow(*r) for r in session.execute(stmt)]  # type: ignore[call-arg]
+    if may_see_contacts(actor):
+        return rows
+    return [replace(r, representative="", ended_reason="") for r in rows]
+
+
+def composition(*, session: Session, on: date) -> tuple[dict[str, int], dict[str, int]]:
+    """The council on a date: seated units by kind and by province (counted in SQL)."""
+    active = [CouncilTerm.starts_on <= on, on < CouncilTerm.ends_on]
+    by_kind = session.execute(
+        select(Organisation.kind, func.count())
+        .join(CouncilTerm, CouncilTerm.organisation_id == Organisation.id)
+        .where(*active)
+        .group_by(Organisation.kind)
+    ).all()
+    by_province = session.execute(
+        select(Organisation.province, func.count())
+        .join(CouncilTerm, CouncilTerm.organisation_id == Organisation.id)
+        .where(*active)
+        .group_by(Organisation.province)
+    ).all()
+    return {k: int(n) for k, n in by_kind}, {p: int(n) for p, n in by_province}
+
+
+@todo_provider
+def _rotation_todos(session: Session, actor: Actor) -> list[TodoItem]:
+    if not (actor.is_staff or actor.role is Role.COUNCIL):
+        return []
+    on = today()
+    current = current_session(session=session, on=on)
+    if current is None:
+        return []
+    later = session.scalar(select(CouncilSession.id).where(CouncilSession.starts_on >= current.ends_on).limit(1))
+    left = (current.ends_on - on).days
+    if later is not None or left > ROTATION_WARNINGS[0]:
+        return []
+    key = "todo.rotation_90" if left <= ROTATION_WARNINGS[1] else "todo.rotation_180"
+    return [TodoItem(key, left, "council", params={"number": current.number + 1}, query={"view": "rotation"})]
+
+
+ROTATION_WARNINGS = (180, 90)

@@ -17,6 +17,10 @@ from domain.text import clean_text, has_control_characters
 DEFAULTS: dict[str, Any] = {
     "intake_open": False,
     "current_batch": "首批",
+    # DOMAIN.md: quorum = more than half of the seated units present; a decision passes with 同意 from more
+    # than half of the units present.
+    "quorum_share": 0.5,
+    "pass_share": 0.5,
 }
 MAX_TEXT = 30
 DEMO_FLAG = "demo_database"
@@ -75,6 +79,8 @@ def set_setting(*, session: Session, actor: Actor, key: str, value: Any, expecte
         raise ValidationError("validation.unknown_setting", field="key")
     if type(value) is not type(DEFAULTS[key]):
         raise ValidationError("validation.choice", field=key)
+    if isinstance(value, float) and not 0 <= value < 1:
+        raise ValidationError("validation.share_range", field=key)
     if isinstance(value, str):
         value = clean_text(value)
         if not value:

@@ -68,7 +68,10 @@ def test_a_by_election_fills_a_seat_after_a_resignation(session, admin, units, f
     term_id = seat(session, admin, first_session, 3, units[0])
     council.end_term_early(session=session, actor=admin, term_id=term_id, expected_version=1, ends_on=TODAY,
                            reason="单位申请辞任")  # fmt: skip
-    seat(session, admin, first_session, 3, units[1], source="by_election", starts_on=TODAY)
+    with pytest.raises(ValidationError, match="by_election_needs_vacancy"):  # a by-election names the vacancy
+        seat(session, admin, first_session, 3, units[1], source="by_election", starts_on=TODAY)
+    council.fill_by_election(session=session, actor=admin, vacated_term_id=term_id, organisation_id=units[1],
+                             representative="", starts_on=TODAY)  # fmt: skip
     holders = {t.seat: t.organisation_id for t in council.active_terms(session=session, on=TODAY)}
     assert holders == {3: units[1]}
     earlier = {t.seat: t.organisation_id for t in council.active_terms(session=session, on=TODAY - timedelta(days=1))}

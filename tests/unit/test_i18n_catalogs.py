@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from domain.applications import AppliedFor, AppStatus, Channel, Opinion
+from domain.council import Attendance, Intent, MeetingKind, TermSource, TermStatus, Vote
 from domain.organisations import OrgKind, OrgStatus
 from domain.roles import Role
 from ui.i18n import LANGUAGES, catalog, format_date, t
@@ -18,7 +19,9 @@ ERROR_KEY = re.compile(r"""(?:Error|Denied|Record|NotFound)\(\s*["']([a-z_]+\.[a
 NOTICE_KEY = re.compile(r"""["'](login\.[a-z_]+)["']""")
 KEY_ARG = re.compile(r"""\bkey=["']([a-z_]+\.[a-z0-9_.]+)["']""")
 FIELD_ARG = re.compile(r"""\bfield=["']([a-z_]+)["']""")
-ACTION = re.compile(r"""["']((?:user|organisation|setting|council_session|council_term|application)\.[a-z_]+)["']""")
+ACTION = re.compile(
+    r"""["']((?:user|organisation|setting|council_session|council_term|application|meeting)\.[a-z_]+)["']"""
+)
 TODO_KEY = re.compile(r"""TodoItem\(\s*["'](todo\.[a-z_]+)["']""")
 RECORD_TYPE = re.compile(r"""record_type=["']([a-z_]+)["']""")
 DEFAULT_KEY = re.compile(r"""key: str = ["']([a-z_]+\.[a-z0-9_.]+)["']""")
@@ -51,6 +54,12 @@ def used_keys() -> set[str]:
     keys.update(f"channel.{c.value}" for c in Channel)
     keys.update(f"applied_for.{a.value}" for a in AppliedFor)
     keys.update(f"opinion.{o.value}" for o in Opinion)
+    keys.update(f"meeting_kind.{k.value}" for k in MeetingKind)
+    keys.update(f"attendance.{a.value}" for a in Attendance)
+    keys.update(f"vote.{v.value}" for v in Vote)
+    keys.update(f"intent.{i.value}" for i in Intent)
+    keys.update(f"term_source.{s.value}" for s in TermSource)
+    keys.update(f"term_status.{s.value}" for s in TermStatus)
     return keys
 
 
