@@ -17,10 +17,11 @@ from stdnum.cn import uscc
 
 from db.engine import get_engine, transaction
 from db.migrate import upgrade_to_head
-from db.models import Application, Organisation, User
-from db.services import applications, council, organisations, settings, users
+from db.models import Application, CouncilTerm, Organisation, User
+from db.services import applications, council, meetings, organisations, settings, users
 from domain.applications import ApplicationInput, AppliedFor, AppStatus, Channel, Opinion
-from domain.council import SEATS, TermSource
+from domain.clock import SHANGHAI
+from domain.council import SEATS, MeetingKind, TermSource
 from domain.organisations import OrganisationInput, OrgKind
 from domain.roles import ANONYMOUS, Actor, Role
 from domain.text import name_key
@@ -69,6 +70,18 @@ PLACES = [
     ("宁夏", "银川", "640100"),
     ("新疆", "乌鲁木齐", "650100"),
 ]
+# How a provincial-level region is named: municipalities are 市, autonomous regions 自治区.
+PROVINCE_TITLES = {
+    "北京": "北京市",
+    "天津": "天津市",
+    "上海": "上海市",
+    "重庆": "重庆市",
+    "内蒙古": "内蒙古自治区",
+    "广西": "广西壮族自治区",
+    "西藏": "西藏自治区",
+    "宁夏": "宁夏回族自治区",
+    "新疆": "新疆维吾尔自治区",
+}
 NAME_PATTERNS = {
     OrgKind.GOVERNMENT: ("{city}市生态环境宣传教育中心", "{province}省环境宣传教育中心"),
     OrgKind.ACADEMIC: ("{city}理工学院环境科学与工程学院", "{province}生态环境科学研究院"),
@@ -155,6 +168,7 @@ def seed_organisations(ctx: DemoContext, count: int = 80) -> None:
         province, city, division = ctx.rng.choice(PLACES)
         kind = ctx.rng.choices(kinds, weights=[3, 3, 5, 4, 2, 2])[0]
         name = ctx.rng.choice(NAME_PATTERNS[kind]).format(city=city, province=province)
+        name = name.replace(f"{province}省", PROVINCE_TITLES.get(province, f"{province}省"))
         if name in made:
             continue
         made.add(name)
@@ -366,8 +380,111 @@ def seed_applications(ctx: DemoContext, count: int = 320) -> None:
     settings.put_setting(session=session, actor=ctx.admin, key="intake_open", value=False, expected_version=None)
 
 
+MEETING_TOPICS = [
+    ("理事会第一次会议", MeetingKind.COUNCIL, ["审议《网络运营管理办法（草案）》", "确定年度工作计划"]),
+    ("秘书处第一季度工作会议", MeetingKind.SECRETARIAT, ["通报首批成员招募情况", "部署志愿服务培训"]),
+    ("生态环境志愿服务品牌项目专题会", MeetingKind.TOPIC, ["品牌项目评选标准讨论"]),
+    ("理事会第二次会议", MeetingKind.COUNCIL, ["审议第二批成员单位入网名单", "讨论先进典型推选方案"]),
+    ("秘书处第二季度工作会议", MeetingKind.SECRETARIAT, ["总结上半年工作", "部署六五环境日活动"]),
+    ("理事会第三次会议", MeetingKind.COUNCIL, ["审议年度工作总结", "讨论换届筹备工作"]),
+]
+
+
+def seed_council_history(ctx: DemoContext) -> None:
+    """A year of the first session: a resignation filled by a by-election, intentions, and work meetings with
+    agenda, attendance, minutes and decisions voted by the units present."""
+    rng, session = ctx.rng, ctx.session
+    current = council.current_session(session=session, on=TODAY)
+    assert current is not None
+    board = council.seat_board(session=session, actor=ctx.admin, session_id=current.id, on=TODAY)
+    leaving = board[-1]
+    assert leaving.term_id is not None
+    council.end_term_early(
+        session=session,
+        actor=ctx.admin,
+        term_id=leaving.term_id,
+        expected_version=leaving.version,
+        ends_on=TODAY - timedelta(days=120),
+        reason="单位工作调整，申请辞去理事单位",
+    )
+    seated = {b.organisation_id for b in board}
+    members = set(session.scalars(select(Organisation.id).where(Organisation.status == "member")))
+    successor = next(o for o in ctx.organisation_ids[SEATS + 1 :] if o not in seated and o in members)
+    council.fill_by_election(
+        session=session,
+        actor=ctx.admin,
+        vacated_term_id=leaving.term_id,
+        organisation_id=successor,
+        representative="赵磊",
+        starts_on=TODAY - timedelta(days=90),
+    )
+    for b in board[:6]:
+        version = session.scalar(select(CouncilTerm.version).where(CouncilTerm.id == b.term_id))
+        council.set_continue_intent(
+            session=session,
+            actor=ctx.admin,
+            term_id=b.term_id,
+            expected_version=version,
+            intent=rng.choice(["continue", "continue", "leave"]),
+        )
+    for n, (title, kind, agenda) in enumerate(MEETING_TOPICS):
+        day = TODAY - timedelta(days=330 - n * 55)
+        starts = datetime.combine(day, time(9, 30), tzinfo=SHANGHAI)
+        meeting_id = meetings.create_meeting(
+            session=session,
+            actor=ctx.admin,
+            data=meetings.MeetingInput(
+                kind=kind.value,
+                title=title,
+                starts_at=starts,
+                place="北京市（演示地址）会议室",
+                notice_on=day - timedelta(days=7),
+                agenda=tuple(agenda),
+            ),
+        )
+        detail = meetings.get_meeting(session=session, actor=ctx.admin, meeting_id=meeting_id)
+        entries = {
+            a.organisation_id: (rng.choices(["present", "leave", "absent"], weights=[8, 2, 1])[0], "")
+            for a in detail.attendance
+        }
+        version = meetings.record_attendance(
+            session=session, actor=ctx.admin, meeting_id=meeting_id, expected_version=detail.version, entries=entries
+        )
+        present = [u for u, (status, _) in entries.items() if status == "present"]
+        for item in agenda[:1]:
+            votes = {u: rng.choices(["agree", "oppose", "abstain"], weights=[8, 1, 1])[0] for u in present}
+            meetings.record_decision(
+                session=session,
+                actor=ctx.admin,
+                meeting_id=meeting_id,
+                expected_version=version,
+                title=f"关于{item.lstrip('审议讨论确定')}的决议",
+                text="会议同意该事项。",
+                votes=votes,
+            )
+            version += 1
+        data = meetings.MeetingInput(
+            kind=kind.value,
+            title=title,
+            starts_at=starts,
+            place="北京市（演示地址）会议室",
+            notice_on=day - timedelta(days=7),
+            agenda=tuple(agenda),
+            minutes=f"会议由秘书处主持。与会理事单位围绕“{agenda[0]}”进行了讨论。（演示数据）",
+        )
+        meetings.update_meeting(
+            session=session, actor=ctx.admin, meeting_id=meeting_id, expected_version=version, data=data
+        )
+
+
 # Each screen's issue appends its own step; they run in order in one transaction.
-SEEDERS: list[Callable[[DemoContext], None]] = [seed_organisations, seed_council, seed_accounts, seed_applications]
+SEEDERS: list[Callable[[DemoContext], None]] = [
+    seed_organisations,
+    seed_council,
+    seed_accounts,
+    seed_applications,
+    seed_council_history,
+]
 
 
 def database_state(session: Session) -> str:

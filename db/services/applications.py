@@ -868,6 +868,7 @@ def council_queue(*, session: Session) -> list[QueuedUnit]:
             Application.applied_for == AppliedFor.COUNCIL.value,
             Organisation.status == OrgStatus.MEMBER.value,
             ~seated_since,
+            ~select(CouncilTerm.id).where(CouncilTerm.application_id == Application.id).exists(),
         )
         .order_by(Application.decided_at)
     ).all()

@@ -316,8 +316,10 @@ def fill_by_election(
     organisation_id: int,
     representative: str,
     starts_on: date,
+    application_id: int | None = None,
 ) -> int:
-    """Fill a seat left early (辞任) for the rest of its session (补选); returns the new term's id."""
+    """Fill a seat left early (辞任) for the rest of its session (补选), with a unit from the queue (naming its
+    application) or an invited member; returns the new term's id."""
     vacated = _term(session, vacated_term_id)
     if vacated.status != TermStatus.RESIGNED.value:
         raise ValidationError("validation.by_election_needs_vacancy", field="source")
@@ -333,6 +335,7 @@ def fill_by_election(
         representative=representative,
         starts_on=starts_on,
         replaces_term_id=vacated.id,
+        application_id=application_id,
     )
 
 

@@ -1,0 +1,76 @@
+"""Altair chart builders shared by the screens: one colour per category across the app, Chinese titles and
+tooltips. Pure functions of plain rows (no streamlit, no database), so they are unit-tested."""
+
+from datetime import date
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from domain.organisations import OrgKind
+from ui.i18n import enum_label, t
+
+# One colour per unit kind, everywhere (Tableau 10, colour-blind friendly enough for seven classes).
+KIND_COLOURS = {
+    OrgKind.GOVERNMENT.value: "#4e79a7",
+    OrgKind.ACADEMIC.value: "#f28e2b",
+    OrgKind.SOCIAL.value: "#59a14f",
+    OrgKind.VOLUNTEER_TEAM.value: "#e15759",
+    OrgKind.ENTERPRISE.value: "#76b7b2",
+    OrgKind.MASS.value: "#edc948",
+    OrgKind.OTHER.value: "#b07aa1",
+}
+
+
+def kind_scale() -> alt.Scale:
+    """The colour scale of unit kinds, by their on-screen names."""
+    return alt.Scale(domain=[enum_label("org_kind", k) for k in KIND_COLOURS], range=list(KIND_COLOURS.values()))
+
+
+def term_timeline(terms: list[dict[str, Any]], today: date) -> alt.LayerChart:
+    """Every term as a bar on its seat from start to end, coloured by unit kind, with today marked."""
+    frame = pd.DataFrame(terms)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["seat", "unit", "kind", "session", "source", "starts_on", "ends_on"])
+    frame = frame.assign(kind_label=[enum_label("org_kind", k) for k in frame["kind"]])
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(cornerRadius=2, height=18)
+        .encode(
+            x=alt.X("starts_on:T", title=t("council.timeline_time")),
+            x2="ends_on:T",
+            y=alt.Y("seat:O", title=t("council.seat"), sort="ascending"),
+            color=alt.Color("kind_label:N", title=t("field.kind"), scale=kind_scale()),
+            tooltip=[
+                alt.Tooltip("unit:N", title=t("council.unit")),
+                alt.Tooltip("session:N", title=t("council.session")),
+                alt.Tooltip("source:N", title=t("council.source")),
+                alt.Tooltip("starts_on:T", title=t("field.starts_on"), format="%Y-%m-%d"),
+                alt.Tooltip("ends_on:T", title=t("field.ends_on"), format="%Y-%m-%d"),
+            ],
+        )
+    )
+    now = (
+        alt.Chart(pd.DataFrame({"today": [pd.Timestamp(today)]}))
+        .mark_rule(color="#333", strokeDash=[4, 3])
+        .encode(x="today:T")
+    )
+    return (bars + now).properties(title=t("council.timeline_title"), height=320)
+
+
+def counts_bar(counts: dict[str, int], *, title: str, label: str, by_kind: bool) -> alt.Chart:
+    """A horizontal bar per category (unit kinds in their colours; provinces in one colour)."""
+    names = [enum_label("org_kind", k) if by_kind else k for k in counts]
+    frame = pd.DataFrame({"name": names, "count": list(counts.values())})
+    colour = alt.Color("name:N", scale=kind_scale(), legend=None) if by_kind else alt.value(KIND_COLOURS["government"])
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", title=label, sort="-x"),
+            x=alt.X("count:Q", title=t("council.count"), axis=alt.Axis(tickMinStep=1)),
+            color=colour,
+            tooltip=[alt.Tooltip("name:N", title=label), alt.Tooltip("count:Q", title=t("council.count"))],
+        )
+        .properties(title=title, height=alt.Step(26))
+    )
