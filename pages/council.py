@@ -253,8 +253,9 @@ def seats_view(current: council.SessionRow | None) -> None:
             t("field.province"): [b.province for b in board],
             **({t("field.representative"): [b.representative for b in board]} if reads_all else {}),
             t("council.source"): [enum_label("term_source", b.source) if b.source else "" for b in board],
-            t("council.consecutive"): [b.consecutive or "" for b in board],
-            t("council.days_left"): [b.days_left if b.term_id else "" for b in board],
+            # text columns: a vacancy shows blank cells, not "None"
+            t("council.consecutive"): [str(b.consecutive) if b.term_id else "" for b in board],
+            t("council.days_left"): [str(b.days_left) if b.term_id else "" for b in board],
             t("council.attendance_rate"): [_percent(b.attendance) if b.term_id else "" for b in board],
         }
     )
@@ -314,7 +315,12 @@ def rotation_view(current: council.SessionRow | None) -> None:
                     )
 
         if save(INTENT_FORM, write_intents):
-            done(t("council.intents_saved"), *[f"c_intent_{b.seat}" for b in held])
+            # the plan below starts again from the new intentions
+            done(
+                t("council.intents_saved"),
+                *[f"c_intent_{b.seat}" for b in held],
+                *[f"c_plan_{n}" for n in range(1, SEATS + 1)],
+            )
         st.rerun()
     st.markdown(f"**{t('council.candidates')}**")
     if queue:

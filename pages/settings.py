@@ -10,7 +10,7 @@ from ui.forms import clear_errors, field_error, save
 from ui.i18n import t
 
 FORM = "settings"
-KEYS = ("intake_open", "current_batch")
+KEYS = ("intake_open", "current_batch", "quorum_share", "pass_share")
 
 user = require_role("settings")
 assert user is not None
@@ -36,11 +36,41 @@ with st.form(FORM):
     )
     batch = st.text_input(t("settings.current_batch"), value=str(shown["current_batch"]), key=f"set_batch_{generation}")
     field_error(FORM, "current_batch")
+    left, right = st.columns(2)
+    quorum = left.number_input(
+        t("settings.quorum_share"),
+        min_value=0.0,
+        max_value=0.95,
+        step=0.05,
+        format="%.2f",
+        value=float(shown["quorum_share"]),
+        help=t("settings.quorum_help"),
+        key=f"set_quorum_{generation}",
+    )
+    with left:
+        field_error(FORM, "quorum_share")
+    passing = right.number_input(
+        t("settings.pass_share"),
+        min_value=0.0,
+        max_value=0.95,
+        step=0.05,
+        format="%.2f",
+        value=float(shown["pass_share"]),
+        help=t("settings.pass_help"),
+        key=f"set_pass_{generation}",
+    )
+    with right:
+        field_error(FORM, "pass_share")
     submitted = st.form_submit_button(t("common.save"), type="primary")
 field_error(FORM, "_form")
 
 if submitted:
-    wanted = {"intake_open": intake_open, "current_batch": batch.strip()}
+    wanted = {
+        "intake_open": intake_open,
+        "current_batch": batch.strip(),
+        "quorum_share": round(float(quorum), 2),
+        "pass_share": round(float(passing), 2),
+    }
 
     def write(session):  # type: ignore[no-untyped-def]
         for key in KEYS:

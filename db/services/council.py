@@ -135,8 +135,15 @@ def seat_term(
     council_session = _session_row(session, session_id)
     if application_id is not None:
         _check_queued(session, application_id, organisation_id)
-    if source == TermSource.BY_ELECTION.value and replaces_term_id is None:
-        raise ValidationError("validation.by_election_needs_vacancy", field="source")
+    if source == TermSource.BY_ELECTION.value or replaces_term_id is not None:
+        _check_vacancy(
+            session,
+            replaces_term_id,
+            session_id=session_id,
+            seat=seat,
+            starts_on=starts_on or council_session.starts_on,
+            source=source,
+        )
     term = Interval(starts_on or council_session.starts_on, ends_on or council_session.ends_on)
     person = clean_text(representative)
     check_term(
@@ -300,6 +307,27 @@ def _check_queued(session: Session, application_id: int, organisation_id: int) -
         raise ValidationError("validation.queue_used", field="application_id")
 
 
+def _check_vacancy(
+    session: Session, replaces_term_id: int | None, *, session_id: int, seat: int, starts_on: date, source: str
+) -> None:
+    """A by-election (补选) fills the vacancy a term of the same seat and session left by ending early, once,
+    from the day that term ended."""
+    if source != TermSource.BY_ELECTION.value or replaces_term_id is None:
+        raise ValidationError("validation.by_election_needs_vacancy", field="source")
+    vacated = session.execute(select(CouncilTerm).where(CouncilTerm.id == replaces_term_id)).scalar_one_or_none()
+    if (
+        vacated is None
+        or vacated.status != TermStatus.RESIGNED.value
+        or vacated.seat != seat
+        or vacated.session_id != session_id
+    ):
+        raise ValidationError("validation.by_election_needs_vacancy", field="source")
+    if starts_on < vacated.ends_on:
+        raise ValidationError("validation.by_election_starts_after", field="starts_on")
+    if session.scalar(select(CouncilTerm.id).where(CouncilTerm.replaces_term_id == replaces_term_id).limit(1)):
+        raise ValidationError("validation.vacancy_filled", field="source")
+
+
 def _term(session: Session, term_id: int) -> CouncilTerm:
     term = session.execute(select(CouncilTerm).where(CouncilTerm.id == term_id)).scalar_one_or_none()
     if term is None:
@@ -321,10 +349,6 @@ def fill_by_election(
     """Fill a seat left early (辞任) for the rest of its session (补选), with a unit from the queue (naming its
     application) or an invited member; returns the new term's id."""
     vacated = _term(session, vacated_term_id)
-    if vacated.status != TermStatus.RESIGNED.value:
-        raise ValidationError("validation.by_election_needs_vacancy", field="source")
-    if starts_on < vacated.ends_on:
-        raise ValidationError("validation.by_election_starts_after", field="starts_on")
     return seat_term(
         session=session,
         actor=actor,
@@ -352,11 +376,21 @@ def change_representative(
         raise ValidationError("validation.too_long", field="representative", max=MAX_REPRESENTATIVE)
     before = term.representative
     version = versioned_update(
-        session=session, model=CouncilTerm, record_id=term_id, expected_version=expected_version,
+        session=session,
+        model=CouncilTerm,
+        record_id=term_id,
+        expected_version=expected_version,
         representative=person,
-    )  # fmt: skip
-    audit.record(session=session, actor=actor, action="council_term.representative", record_type="council_term",
-                 record_id=term_id, before={"representative": before}, after={"representative": person})  # fmt: skip
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="council_term.representative",
+        record_type="council_term",
+        record_id=term_id,
+        before={"representative": before},
+        after={"representative": person},
+    )
     return version
 
 
@@ -370,11 +404,21 @@ def set_continue_intent(
     term = _term(session, term_id)
     before = term.continue_intent
     version = versioned_update(
-        session=session, model=CouncilTerm, record_id=term_id, expected_version=expected_version,
+        session=session,
+        model=CouncilTerm,
+        record_id=term_id,
+        expected_version=expected_version,
         continue_intent=intent,
-    )  # fmt: skip
-    audit.record(session=session, actor=actor, action="council_term.intent", record_type="council_term",
-                 record_id=term_id, before={"continue_intent": before}, after={"continue_intent": intent})  # fmt: skip
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="council_term.intent",
+        record_type="council_term",
+        record_id=term_id,
+        before={"continue_intent": before},
+        after={"continue_intent": intent},
+    )
     return version
 
 
@@ -403,6 +447,23 @@ def rotate(*, session: Session, actor: Actor, plan: list[PlannedSeat]) -> int:
     last = session.execute(select(CouncilSession.ends_on).order_by(CouncilSession.number.desc()).limit(1)).scalar()
     if last is None:
         raise ValidationError("validation.no_session", field="seat")
+    # Every seat is checked before anything is written, so a refused plan leaves nothing behind.
+    statuses = dict(
+        (int(i), st)
+        for i, st in session.execute(select(Organisation.id, Organisation.status).where(Organisation.id.in_(units)))
+    )
+    for planned in plan:
+        check_term(
+            seat=planned.seat,
+            term=Interval(last, session_end(last)),
+            session=Interval(last, session_end(last)),
+            source=planned.source,
+            representative=clean_text(planned.representative),
+        )
+        if statuses.get(planned.organisation_id) != OrgStatus.MEMBER.value:
+            raise ValidationError("validation.unit_not_member", field="organisation_id")
+        if planned.application_id is not None:
+            _check_queued(session, planned.application_id, planned.organisation_id)
     new_session = create_session(session=session, actor=actor, starts_on=last)
     for planned in plan:
         seat_term(

@@ -60,6 +60,7 @@ class MeetingInput:
 def _clean(data: MeetingInput) -> dict[str, Any]:
     if data.kind not in {k.value for k in MeetingKind}:
         raise ValidationError("validation.choice", field="kind")
+    title = _text(data.title, field="title", limit=MAX_MEETING_TEXT, required=True)
     if data.starts_at.tzinfo is None:
         raise ValidationError("validation.date_invalid", field="starts_at")
     link = _text(data.online_link, field="online_link", limit=500)
@@ -76,7 +77,7 @@ def _clean(data: MeetingInput) -> dict[str, Any]:
         raise ValidationError("validation.too_long", field="agenda", max=MAX_AGENDA)
     return {
         "kind": data.kind,
-        "title": _text(data.title, field="title", limit=MAX_MEETING_TEXT, required=True),
+        "title": title,
         "starts_at": data.starts_at,
         "place": place,
         "online_link": link,
@@ -102,8 +103,14 @@ def create_meeting(*, session: Session, actor: Actor, data: MeetingInput) -> int
     agenda = values.pop("agenda")
     meeting_id = int(session.execute(insert(Meeting).values(**values).returning(Meeting.id)).scalar_one())
     _write_agenda(session, meeting_id, agenda)
-    audit.record(session=session, actor=actor, action="meeting.create", record_type="meeting", record_id=meeting_id,
-                 after={**values, "agenda": agenda})  # fmt: skip
+    audit.record(
+        session=session,
+        actor=actor,
+        action="meeting.create",
+        record_type="meeting",
+        record_id=meeting_id,
+        after={**values, "agenda": agenda},
+    )
     return meeting_id
 
 
@@ -117,14 +124,29 @@ def update_meeting(
         raise NotFound()
     values = _clean(data)
     agenda = values.pop("agenda")
+    new_day = values["starts_at"].astimezone(SHANGHAI).date()
+    if new_day != before.starts_at.astimezone(SHANGHAI).date():
+        seated = {u for u, _ in _council_units_on(session, new_day)}
+        recorded = set(
+            session.scalars(select(MeetingAttendance.organisation_id).where(MeetingAttendance.meeting_id == meeting_id))
+        )
+        if recorded - seated:
+            raise ValidationError("validation.moved_meeting_attendance", field="starts_at")
     old = {k: getattr(before, k) for k in values}
     version = versioned_update(
         session=session, model=Meeting, record_id=meeting_id, expected_version=expected_version, **values
     )
     _write_agenda(session, meeting_id, agenda)
     changed = {k: v for k, v in old.items() if v != values[k]}
-    audit.record(session=session, actor=actor, action="meeting.update", record_type="meeting", record_id=meeting_id,
-                 before=changed, after={**{k: values[k] for k in changed}, "agenda": agenda})  # fmt: skip
+    audit.record(
+        session=session,
+        actor=actor,
+        action="meeting.update",
+        record_type="meeting",
+        record_id=meeting_id,
+        before=changed,
+        after={**{k: values[k] for k in changed}, "agenda": agenda},
+    )
     return version
 
 
@@ -163,15 +185,38 @@ def record_attendance(
             raise ValidationError("validation.not_seated_then", field="attendance")
         if status not in {a.value for a in Attendance}:
             raise ValidationError("validation.choice", field="attendance")
-        rows.append({"meeting_id": meeting_id, "organisation_id": unit, "status": status,
-                     "proxy": _text(proxy, field="proxy", limit=50)})  # fmt: skip
+        rows.append(
+            {
+                "meeting_id": meeting_id,
+                "organisation_id": unit,
+                "status": status,
+                "proxy": _text(proxy, field="proxy", limit=50),
+            }
+        )
+    voted = {
+        int(u)
+        for u in session.scalars(
+            select(DecisionVote.organisation_id)
+            .join(Decision, Decision.id == DecisionVote.decision_id)
+            .where(Decision.meeting_id == meeting_id)
+        )
+    }
+    if any(entries.get(unit, ("", ""))[0] != Attendance.PRESENT.value for unit in voted):
+        # a vote counts only from a unit present: its attendance cannot be changed under its vote
+        raise ValidationError("validation.voted_unit_present", field="attendance")
     version = versioned_update(session=session, model=Meeting, record_id=meeting_id, expected_version=expected_version)
     session.execute(delete(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id))
     if rows:
         session.execute(insert(MeetingAttendance), rows)
     marked = {str(r["organisation_id"]): r["status"] for r in rows}
-    audit.record(session=session, actor=actor, action="meeting.attendance", record_type="meeting",
-                 record_id=meeting_id, after={"attendance": marked})  # fmt: skip
+    audit.record(
+        session=session,
+        actor=actor,
+        action="meeting.attendance",
+        record_type="meeting",
+        record_id=meeting_id,
+        after={"attendance": marked},
+    )
     return version
 
 
@@ -216,8 +261,14 @@ def record_decision(
             insert(DecisionVote),
             [{"decision_id": decision_id, "organisation_id": u, "vote": v} for u, v in votes.items()],
         )
-    audit.record(session=session, actor=actor, action="meeting.decision", record_type="meeting", record_id=meeting_id,
-                 after={"decision": clean_title, "votes": {str(u): v for u, v in votes.items()}})  # fmt: skip
+    audit.record(
+        session=session,
+        actor=actor,
+        action="meeting.decision",
+        record_type="meeting",
+        record_id=meeting_id,
+        after={"decision": clean_title, "votes": {str(u): v for u, v in votes.items()}},
+    )
     return decision_id
 
 

@@ -1,17 +1,20 @@
 """Every registered write service leaves an audit entry and raises the data-version stamp."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, CouncilTerm, User
-from db.services import applications, council, data_version, organisations, settings, users
+from db.services import applications, council, data_version, meetings, organisations, settings, users
 from db.services.access import WRITE_SERVICES
 from db.services.applications import ImportRow
+from db.services.council import PlannedSeat
+from db.services.meetings import MeetingInput
 from db.services.organisations import MemberImportRow
 from domain.applications import ApplicationInput
 from domain.auth_policy import LoginPolicy
+from domain.clock import SHANGHAI
 from domain.roles import ANONYMOUS, Actor, Role
 from tests.conftest import TODAY, org_input
 
@@ -38,6 +41,13 @@ def _term(s, admin):
                              source="invited")  # fmt: skip
 
 
+def _meeting(s, a):
+    """A council meeting on TODAY, while the term of _term (if any) is running."""
+    starts_at = datetime.combine(TODAY, time(10), tzinfo=SHANGHAI)
+    data = MeetingInput(kind="council", title="理事会会议", starts_at=starts_at, place="北京", agenda=("审议工作报告",))
+    return meetings.create_meeting(session=s, actor=a, data=data)
+
+
 def _version(s, user_id):
     return s.scalar(select(User.version).where(User.id == user_id))
 
@@ -61,6 +71,14 @@ CASES = {
     "db.services.council.create_session": lambda s, a, v: council.create_session(session=s, actor=a, starts_on=TODAY),
     "db.services.council.seat_term": None,
     "db.services.council.end_term_early": None,
+    "db.services.council.fill_by_election": None,
+    "db.services.council.change_representative": None,
+    "db.services.council.set_continue_intent": None,
+    "db.services.council.rotate": None,
+    "db.services.meetings.create_meeting": lambda s, a, v: _meeting(s, a),
+    "db.services.meetings.update_meeting": None,
+    "db.services.meetings.record_attendance": None,
+    "db.services.meetings.record_decision": None,
     "db.services.users.create_user": lambda s, a, v: users.create_user(
         session=s, actor=a, username="newbie", display_name="x", password="password 123", role=Role.VIEWER
     ),
@@ -120,6 +138,46 @@ def _prepared(name, s, a):
         term_id = _term(s, a)
         return lambda s, a, v: council.end_term_early(
             session=s, actor=a, term_id=term_id, expected_version=1, ends_on=TODAY, reason="辞任"
+        )
+    if name == "db.services.council.fill_by_election":
+        term_id = _term(s, a)
+        council.end_term_early(session=s, actor=a, term_id=term_id, expected_version=1, ends_on=TODAY, reason="辞任")
+        org_id = _org(s, a, "补选单位")
+        return lambda s, a, v: council.fill_by_election(
+            session=s, actor=a, vacated_term_id=term_id, organisation_id=org_id, representative="", starts_on=TODAY
+        )
+    if name == "db.services.council.change_representative":
+        term_id = _term(s, a)
+        return lambda s, a, v: council.change_representative(
+            session=s, actor=a, term_id=term_id, expected_version=1, representative="新代表"
+        )
+    if name == "db.services.council.set_continue_intent":
+        term_id = _term(s, a)
+        return lambda s, a, v: council.set_continue_intent(
+            session=s, actor=a, term_id=term_id, expected_version=1, intent="continue"
+        )
+    if name == "db.services.council.rotate":
+        council.create_session(session=s, actor=a, starts_on=TODAY - timedelta(days=10))
+        plan = [PlannedSeat(seat=n, organisation_id=_org(s, a, f"换届单位{n}"), source="invited") for n in range(1, 11)]
+        return lambda s, a, v: council.rotate(session=s, actor=a, plan=plan)
+    if name == "db.services.meetings.update_meeting":
+        meeting_id = _meeting(s, a)
+        data = MeetingInput(kind="council", title="理事会会议（改期）", place="杭州",
+                            starts_at=datetime.combine(TODAY, time(14), tzinfo=SHANGHAI))  # fmt: skip
+        return lambda s, a, v: meetings.update_meeting(
+            session=s, actor=a, meeting_id=meeting_id, expected_version=1, data=data
+        )
+    if name in ("db.services.meetings.record_attendance", "db.services.meetings.record_decision"):
+        unit = s.scalar(select(CouncilTerm.organisation_id).where(CouncilTerm.id == _term(s, a)))
+        meeting_id = _meeting(s, a)
+        if name == "db.services.meetings.record_attendance":
+            return lambda s, a, v: meetings.record_attendance(
+                session=s, actor=a, meeting_id=meeting_id, expected_version=1, entries={unit: ("present", "")}
+            )
+        meetings.record_attendance(session=s, actor=a, meeting_id=meeting_id, expected_version=1,
+                                   entries={unit: ("present", "")})  # fmt: skip
+        return lambda s, a, v: meetings.record_decision(
+            session=s, actor=a, meeting_id=meeting_id, expected_version=2, title="决议", text="", votes={unit: "agree"}
         )
     if name == "db.services.organisations.set_organisation_status":
         org_id = _org(s, a)
