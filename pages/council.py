@@ -802,9 +802,17 @@ st.title(t("page.council"))
 notice()
 with transaction() as db:
     current_session = council.current_session(session=db, on=on)
-VIEWS = {"seats": seats_view, "rotation": rotation_view, "timeline": timeline_view}
+# Viewers (partner demos) see the seat board and the timeline; the rotation planner (with the queue of
+# applications), meetings and the history are for the secretariat and the council.
+VIEWS = {"seats": seats_view, "timeline": timeline_view}
 if reads_all:
-    VIEWS |= {"meetings": meetings_view, "history": history_view}
+    VIEWS = {
+        "seats": seats_view,
+        "rotation": rotation_view,
+        "timeline": timeline_view,
+        "meetings": meetings_view,
+        "history": history_view,
+    }
 wanted = st.query_params.get("view")
 if wanted in VIEWS and "c_view" not in st.session_state:
     st.session_state["c_view"] = wanted

@@ -36,8 +36,7 @@ def _member(users, name: str) -> int:  # type: ignore[no-untyped-def]
 def test_viewers_see_seats_and_timeline_without_people_or_meetings(app_users):  # noqa: F811
     viewer = run_page("pages/council.py", app_users[Role.VIEWER])
     assert not viewer.exception
-    assert viewer.button_group(key="c_view").options == [t("council.view_seats"), t("council.view_rotation"),
-                                                         t("council.view_timeline")]  # fmt: skip
+    assert viewer.button_group(key="c_view").options == [t("council.view_seats"), t("council.view_timeline")]
     columns = list(viewer.dataframe[0].value.columns)
     assert t("council.unit") in columns and t("field.representative") not in columns
     assert t("council.fill_seat") not in [e.label for e in viewer.expander]
