@@ -40,11 +40,33 @@ def notice() -> None:
 
 
 def done(message: str, *bases: str) -> None:
-    """After a successful action: say so, empty the forms named, run again."""
+    """After a successful action: say so, empty the forms named, forget what the user had seen, run again."""
     st.session_state[NOTICE] = message
     for base in bases:
         renew(base)
+    forget_seen()
     st.rerun()
+
+
+def forget_seen() -> None:
+    for key in [k for k in st.session_state if str(k).startswith(("_c_seen_", "_m_seen_"))]:
+        st.session_state.pop(key, None)
+
+
+def _marks(board: list[council.BoardSeat]) -> list[tuple[int, int | None, int, str | None]]:
+    return [(b.seat, b.term_id, b.version, b.continue_intent) for b in board]
+
+
+def seen_board(current: council.SessionRow, board: list[council.BoardSeat]) -> list[council.BoardSeat]:
+    """The seats as this user first saw them: the forms offer and check exactly those (a seat list rebuilt on
+    every run would shift under a stale tab and act on another seat). A change by someone else is announced."""
+    seen: list[council.BoardSeat] = st.session_state.setdefault(f"_c_seen_{current.id}", board)
+    if _marks(seen) != _marks(board):
+        st.warning(t("council.changed_meanwhile"), icon=":material/sync_problem:")
+        if st.button(t("common.reload"), key="c_reload"):
+            forget_seen()
+            st.rerun()
+    return seen
 
 
 def _percent(value: float | None) -> str:
@@ -144,6 +166,8 @@ def seat_actions(current: council.SessionRow, board: list[council.BoardSeat]) ->
             field_error(SEAT_FORM, "application_id")
             field_error(SEAT_FORM, "starts_on")
             field_error(SEAT_FORM, "seat")
+            for field in ("representative", "source", "ends_on"):  # refusals with no box of their own
+                field_error(SEAT_FORM, field)
             field_error(SEAT_FORM, "_form")
             if st.button(t("council.seat_unit"), type="primary", key=fresh_key("c_seat_go")):
                 if unit is None:
@@ -238,8 +262,8 @@ def seats_view(current: council.SessionRow | None) -> None:
         first_session_form()
         return
     with transaction() as session:
-        board = council.seat_board(session=session, actor=actor, session_id=current.id, on=on)
-    left = (current.ends_on - on).days
+        board = council.seat_board(session=session, actor=actor, session_id=current.id, on=board_day)
+    left = max(0, (current.ends_on - on).days)
     st.subheader(t("council.session_title", number=current.number))
     st.caption(f"{t('council.session_period')}：{format_date(current.starts_on)} – {format_date(current.ends_on)}")
     cols = st.columns(2)
@@ -262,7 +286,7 @@ def seats_view(current: council.SessionRow | None) -> None:
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(board) + 1) + 3)
     st.caption(t("council.board_hint"))
     if is_staff:
-        seat_actions(current, board)
+        seat_actions(current, seen_board(current, board))
 
 
 # ---------------------------------------------------------------- rotation
@@ -274,25 +298,25 @@ def rotation_view(current: council.SessionRow | None) -> None:
         first_session_form()
         return
     with transaction() as session:
-        board = council.seat_board(session=session, actor=actor, session_id=current.id, on=on)
+        board = council.seat_board(session=session, actor=actor, session_id=current.id, on=board_day)
         all_sessions = council.sessions(session=session)
         queue = applications.council_queue(session=session)
     following = [s for s in all_sessions if s.number == current.number + 1]
-    left = (current.ends_on - on).days
+    left = max(0, (current.ends_on - on).days)
     st.subheader(t("council.rotation_title", number=current.number + 1))
     st.metric(t("council.rotation_in"), t("council.days", days=left))
     st.caption(f"{t('council.rotation_date')}：{format_date(current.ends_on)}")
     if following:
         st.success(t("council.next_open", number=current.number + 1), icon=":material/check_circle:")
         return
-    held = [b for b in board if b.term_id is not None]
+    held = [b for b in (seen_board(current, board) if is_staff else board) if b.term_id is not None]
     st.markdown(f"**{t('council.intents')}**")
     with st.form(INTENT_FORM):
         intents: dict[int, str | None] = {}
         options: list[str | None] = [None, *[i.value for i in Intent]]
         for b in held:
             intents[b.seat] = st.selectbox(
-                f"{t('council.seat_n', seat=b.seat)} · {b.unit}",
+                f"{t('council.seat_n', seat=b.seat)} · {plain(b.unit)}",
                 options,
                 index=options.index(b.continue_intent),
                 format_func=lambda v: t("council.intent_unknown") if v is None else enum_label("intent", v),
@@ -382,7 +406,8 @@ def rotation_view(current: council.SessionRow | None) -> None:
         confirm = st.checkbox(t("council.confirm_rotation", number=current.number + 1), key=fresh_key("c_plan_ok"))
         field_error(ROTATE_FORM, "confirm")
         field_error(ROTATE_FORM, "seat")
-        field_error(ROTATE_FORM, "organisation_id")
+        for field in ("organisation_id", "representative", "source", "starts_on", "application_id"):
+            field_error(ROTATE_FORM, field)
         submitted = st.form_submit_button(t("council.rotate"), type="primary")
     field_error(ROTATE_FORM, "_form")
     if submitted:
@@ -456,7 +481,7 @@ def timeline_view() -> None:
 def new_meeting_form() -> None:
     with st.expander(t("council.new_meeting"), icon=":material/event:"), st.form(MEETING_FORM, enter_to_submit=False):
         kind = st.selectbox(
-            t("field.kind"),
+            t("council.meeting_kind"),
             [k.value for k in MeetingKind],
             format_func=lambda v: enum_label("meeting_kind", v),
             key=fresh_key("m_kind"),
@@ -516,7 +541,7 @@ def meetings_view() -> None:
     table = pd.DataFrame(
         {
             t("field.starts_at"): [format_datetime(r.starts_at) for r in rows],
-            t("field.kind"): [enum_label("meeting_kind", r.kind) for r in rows],
+            t("council.meeting_kind"): [enum_label("meeting_kind", r.kind) for r in rows],
             t("field.title"): [r.title for r in rows],
             t("field.place"): [r.place or r.online_link for r in rows],
             t("council.present_of"): [f"{r.present}/{r.expected}" if r.expected else "—" for r in rows],
@@ -549,6 +574,14 @@ def meeting_record(meeting_id: int) -> None:
         return
     st.title(plain(meeting.title))
     notice()
+    # The version this user saw: every save is checked against it (and the widgets keep their keys, so what was
+    # typed stays on screen when another user saved first).
+    seen = int(st.session_state.setdefault(f"_m_seen_{meeting.id}", meeting.version))
+    if seen != meeting.version:
+        st.warning(t("council.meeting_changed_meanwhile"), icon=":material/sync_problem:")
+        if st.button(t("common.reload"), key="m_reload"):
+            forget_seen()
+            st.rerun()
     where = meeting.place or ""
     st.caption(
         " · ".join(
@@ -571,20 +604,21 @@ def meeting_record(meeting_id: int) -> None:
     if is_staff and meeting.attendance:
         with st.form(ATTEND_FORM):
             entries: dict[int, tuple[str, str]] = {}
-            statuses = [a.value for a in Attendance]
+            statuses: list[str | None] = [None, *[a.value for a in Attendance]]
             for a in meeting.attendance:
                 left, right = st.columns([3, 2])
                 status = left.selectbox(
-                    a.unit,
+                    plain(a.unit),
                     statuses,
-                    index=statuses.index(a.status) if a.status else 0,
-                    format_func=lambda v: enum_label("attendance", v),
-                    key=f"m_att_{meeting.id}_{meeting.version}_{a.organisation_id}",
+                    index=statuses.index(a.status),
+                    format_func=lambda v: t("council.not_recorded") if v is None else enum_label("attendance", v),
+                    key=f"m_att_{meeting.id}_{seen}_{a.organisation_id}",
                 )
                 proxy = right.text_input(
-                    t("field.proxy"), value=a.proxy, key=f"m_proxy_{meeting.id}_{meeting.version}_{a.organisation_id}"
+                    t("field.proxy"), value=a.proxy, key=f"m_proxy_{meeting.id}_{seen}_{a.organisation_id}"
                 )
-                entries[a.organisation_id] = (status, proxy)
+                if status is not None:  # a unit left 未登记 is not recorded (nobody is present by default)
+                    entries[a.organisation_id] = (status, proxy)
             field_error(ATTEND_FORM, "attendance")
             field_error(ATTEND_FORM, "proxy")
             submitted = st.form_submit_button(t("council.save_attendance"))
@@ -593,7 +627,7 @@ def meeting_record(meeting_id: int) -> None:
             if save(
                 ATTEND_FORM,
                 lambda s: meetings.record_attendance(
-                    session=s, actor=actor, meeting_id=meeting.id, expected_version=meeting.version, entries=entries
+                    session=s, actor=actor, meeting_id=meeting.id, expected_version=seen, entries=entries
                 ),
             ):
                 done(t("council.attendance_saved"))
@@ -631,7 +665,7 @@ def meeting_record(meeting_id: int) -> None:
             choices = [None, *[v.value for v in Vote]]
             for a in present:
                 vote = st.selectbox(
-                    a.unit,
+                    plain(a.unit),
                     choices,
                     format_func=lambda v: t("council.no_vote") if v is None else enum_label("vote", v),
                     key=fresh_key(f"d_vote_{meeting.id}_{a.organisation_id}"),
@@ -641,6 +675,7 @@ def meeting_record(meeting_id: int) -> None:
             if not present:
                 st.caption(t("council.mark_present_first"))
             field_error(DECISION_FORM, "votes")
+            field_error(DECISION_FORM, "text")
             submitted = st.form_submit_button(t("council.save_decision"))
         field_error(DECISION_FORM, "_form")
         if submitted:
@@ -650,7 +685,7 @@ def meeting_record(meeting_id: int) -> None:
                     session=s,
                     actor=actor,
                     meeting_id=meeting.id,
-                    expected_version=meeting.version,
+                    expected_version=seen,
                     title=title,
                     text=text,
                     votes=votes,
@@ -670,7 +705,7 @@ def meeting_record(meeting_id: int) -> None:
                 t("field.minutes"),
                 value=meeting.minutes,
                 height=200,
-                key=f"m_minutes_{meeting.id}_{meeting.version}",
+                key=f"m_minutes_{meeting.id}_{seen}",
                 label_visibility="collapsed",
             )
             field_error(MINUTES_FORM, "minutes")
@@ -690,7 +725,7 @@ def meeting_record(meeting_id: int) -> None:
             if save(
                 MINUTES_FORM,
                 lambda s: meetings.update_meeting(
-                    session=s, actor=actor, meeting_id=meeting.id, expected_version=meeting.version, data=data
+                    session=s, actor=actor, meeting_id=meeting.id, expected_version=seen, data=data
                 ),
             ):
                 done(t("council.minutes_saved"))
@@ -744,7 +779,7 @@ def history_view() -> None:
         key="h_source",
         format_func=lambda v: t("common.all") if v is None else enum_label("term_source", v),
     )
-    search = cols[2].text_input(t("members.search"), key="h_search")
+    search = cols[2].text_input(t("council.history_search"), key="h_search")
     with transaction() as session:
         rows = council.term_history(session=session, actor=actor, session_number=number, search=search, source=source)
     if not rows:
@@ -802,6 +837,18 @@ st.title(t("page.council"))
 notice()
 with transaction() as db:
     current_session = council.current_session(session=db, on=on)
+    latest = (council.sessions(session=db) or [None])[-1]
+# No session in force today: the last one may have ended without a rotation (overdue), or the first may start
+# later. The board then shows that session on its last (or first) day, and the rotation plans from it.
+board_day = on
+if current_session is None and latest is not None:
+    current_session = latest
+    board_day = latest.ends_on - timedelta(days=1) if latest.ends_on <= on else latest.starts_on
+    if latest.ends_on <= on:
+        st.warning(
+            t("council.overdue", number=latest.number, date=format_date(latest.ends_on), next=latest.number + 1),
+            icon=":material/warning:",
+        )
 # Viewers (partner demos) see the seat board and the timeline; the rotation planner (with the queue of
 # applications), meetings and the history are for the secretariat and the council.
 VIEWS = {"seats": seats_view, "timeline": timeline_view}
@@ -814,12 +861,12 @@ if reads_all:
         "history": history_view,
     }
 wanted = st.query_params.get("view")
-if wanted in VIEWS and "c_view" not in st.session_state:
-    st.session_state["c_view"] = wanted
+if "c_view" not in st.session_state:
+    # A link (a home-page reminder) may name the view; set through the state only, never also as a default.
+    st.session_state["c_view"] = wanted if wanted in VIEWS else "seats"
 view = st.segmented_control(
     t("council.view"),
     list(VIEWS),
-    default="seats",
     format_func=lambda v: t(f"council.view_{v}"),
     key="c_view",
     label_visibility="collapsed",

@@ -634,8 +634,16 @@ def term_history(
     if source:
         stmt = stmt.where(CouncilTerm.source == source)
     if search.strip():
-        stmt = stmt.where(Organisation.name_key.like(f"%{name_key(search)}%"))
+        from db.services.organisations import _like_escape
+
+        stmt = stmt.where(Organisation.name_key.like(f"%{_like_escape(name_key(search))}%", escape="\\"))
     rows = [HistoryRow(*r) for r in session.execute(stmt)]  # type: ignore[call-arg]
+    # A term that ran to its end is 届满 (the stored status stays 在任 until then; nothing has to move it).
+    on = today()
+    rows = [
+        replace(r, status=TermStatus.EXPIRED.value) if r.status == TermStatus.ACTIVE.value and r.ends_on <= on else r
+        for r in rows
+    ]
     if may_see_contacts(actor):
         return rows
     return [replace(r, representative="", ended_reason="") for r in rows]
@@ -666,7 +674,22 @@ def _rotation_todos(session: Session, actor: Actor) -> list[TodoItem]:
     on = today()
     current = current_session(session=session, on=on)
     if current is None:
-        return []
+        last = session.execute(
+            select(CouncilSession.number, CouncilSession.ends_on).order_by(CouncilSession.number.desc()).limit(1)
+        ).first()
+        if last is None or last.ends_on > on:
+            return []
+        # the session has ended and no next one was opened: the most urgent reminder of all
+        overdue = (on - last.ends_on).days
+        return [
+            TodoItem(
+                "todo.rotation_overdue",
+                overdue,
+                "council",
+                params={"number": last.number + 1},
+                query={"view": "rotation"},
+            )
+        ]
     later = session.scalar(select(CouncilSession.id).where(CouncilSession.starts_on >= current.ends_on).limit(1))
     left = (current.ends_on - on).days
     if later is not None or left > ROTATION_WARNINGS[0]:

@@ -30,8 +30,21 @@ def todo_provider(fn: TodoProvider) -> TodoProvider:
     return fn
 
 
+def _load_every_service() -> None:
+    # Providers register when their module is imported; the home page must not depend on which screens this
+    # process happened to run before (a fresh server showed no reminders until someone opened /council).
+    import importlib
+    import pkgutil
+
+    import db.services
+
+    for module in pkgutil.iter_modules(db.services.__path__):
+        importlib.import_module(f"db.services.{module.name}")
+
+
 def collect_todos(*, session: Session, actor: Actor) -> list[TodoItem]:
     """All providers' items for this actor, in registration order."""
+    _load_every_service()
     items: list[TodoItem] = []
     for provider in PROVIDERS:
         items.extend(provider(session, actor))

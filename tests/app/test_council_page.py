@@ -144,3 +144,69 @@ def test_the_secretariat_sets_the_quorum_and_passing_shares_in_settings(app_user
         version = settings.get_setting_version(session=session, key="quorum_share")
         settings.set_setting(session=session, actor=app_users[Role.ADMIN].actor(), key="quorum_share", value=0.5,
                              expected_version=version)  # fmt: skip
+
+
+def _seat(users, seat: int, name: str) -> int:  # type: ignore[no-untyped-def]
+    from db.services import council
+
+    unit = _member(users, name)
+    with transaction(write=True) as session:
+        current = council.current_session(session=session, on=date.today())
+        assert current is not None
+        council.seat_term(session=session, actor=users[Role.ADMIN].actor(), session_id=current.id, seat=seat,
+                          organisation_id=unit, source="invited", starts_on=current.starts_on)  # fmt: skip
+    return unit
+
+
+def test_a_stale_tab_cannot_end_a_term_someone_else_already_ended(app_users):  # noqa: F811
+    _seat(app_users, 6, "丙生态文明促进会")
+    _seat(app_users, 7, "丁绿色家园公益中心")
+    first = run_page("pages/council.py", app_users[Role.SECRETARIAT])
+    second = run_page("pages/council.py", app_users[Role.SECRETARIAT])
+    for tab, reason in ((first, "第一个标签页"), (second, "第二个标签页")):
+        tab.selectbox(key="c_end_seat").select(7)
+        tab.text_area(key="c_end_reason").input(reason)
+        tab.checkbox(key="c_end_confirm").check()
+    _button(first, t("council.end_term")).click().run()
+    assert [s.value for s in first.success] == [t("council.ended", seat=7)]
+    _button(second, t("council.end_term")).click().run()
+    assert t("error.stale") in [e.value for e in second.error], "refused, and no other seat is touched"
+    assert t("council.changed_meanwhile") in [w.value for w in second.warning]
+    with transaction() as session:
+        rows = session.execute(
+            select(CouncilTerm.seat, CouncilTerm.status, CouncilTerm.ended_reason).where(
+                CouncilTerm.seat.in_([1, 6, 7])
+            )
+        ).all()
+    assert {(r.seat, r.status, r.ended_reason) for r in rows} == {
+        (1, "active", ""),
+        (6, "active", ""),
+        (7, "resigned", "第一个标签页"),
+    }
+
+
+def test_a_stale_tab_cannot_overwrite_minutes_and_keeps_what_was_typed(app_users):  # noqa: F811
+    from datetime import datetime, time
+
+    from db.services import meetings
+    from domain.clock import SHANGHAI
+
+    with transaction(write=True) as session:
+        meeting_id = meetings.create_meeting(
+            session=session,
+            actor=app_users[Role.ADMIN].actor(),
+            data=meetings.MeetingInput(kind="council", title="纪要并发测试会议", place="北京",
+                                       starts_at=datetime.combine(date.today(), time(10), tzinfo=SHANGHAI)),
+        )  # fmt: skip
+    first = run_with_query("pages/council.py", app_users[Role.SECRETARIAT], meeting=str(meeting_id))
+    second = run_with_query("pages/council.py", app_users[Role.SECRETARIAT], meeting=str(meeting_id))
+    first.text_area(key=f"m_minutes_{meeting_id}_1").input("甲记录的纪要")
+    _button(first, t("council.save_minutes")).click().run()
+    assert t("council.minutes_saved") in [s.value for s in first.success]
+    second.text_area(key=f"m_minutes_{meeting_id}_1").input("乙记录的纪要")
+    _button(second, t("council.save_minutes")).click().run()
+    assert t("error.stale") in [e.value for e in second.error]
+    assert second.text_area(key=f"m_minutes_{meeting_id}_1").value == "乙记录的纪要", "what was typed stays"
+    with transaction() as session:
+        detail = meetings.get_meeting(session=session, actor=app_users[Role.ADMIN].actor(), meeting_id=meeting_id)
+    assert detail.minutes == "甲记录的纪要"

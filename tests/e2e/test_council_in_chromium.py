@@ -91,6 +91,9 @@ def test_council_golden_path(page, start_server, demo_database):
     form.get_by_role("textbox", name=t("council.agenda_lines")).fill("审议补选结果")
     click_and_wait(page, form.get_by_role("button", name=t("council.save_meeting")))
     page.get_by_role("heading", name="理事会临时会议").wait_for()
+    attendance = page.locator("[data-testid=stForm]").filter(has_text=t("council.save_attendance"))
+    for select in attendance.locator("[data-testid=stSelectbox]").all():  # nobody is present until marked
+        _pick(page, select, enum_label("attendance", "present"))
     click_and_wait(page, page.get_by_role("button", name=t("council.save_attendance")))
     page.get_by_text(t("council.attendance_saved")).wait_for()
     _expand(page, t("council.new_decision"))

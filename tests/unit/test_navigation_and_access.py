@@ -146,3 +146,16 @@ def test_a_write_called_with_something_else_than_an_actor_is_refused():
 
     with pytest.raises(TypeError, match="needs actor"):
         write_with_fake_actor(actor={"role": "admin"})  # type: ignore[arg-type]
+
+
+def test_the_home_page_collects_every_screens_to_dos_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    code = (
+        "from db.services.todos import PROVIDERS, _load_every_service; _load_every_service(); "
+        "print(sorted({p.__module__ for p in PROVIDERS}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for module in ("db.services.applications", "db.services.council", "db.services.meetings"):
+        assert module in out, out
