@@ -207,9 +207,12 @@ def end_term_early(
     if row is None:
         raise NotFound()
     why = clean_text(reason)
+    if row.status != TermStatus.ACTIVE.value:
+        raise ValidationError("validation.term_already_ended", field="ends_on")
     if not why:
         raise ValidationError("validation.required", field="ended_reason")
-    if not row.starts_on < ends_on <= row.ends_on:
+    # Strictly before the term's own end: a term that runs to its end is 届满, not 辞任.
+    if not row.starts_on < ends_on < row.ends_on:
         raise ValidationError("validation.end_outside_term", field="ends_on")
     versioned_update(
         session=session,

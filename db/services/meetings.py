@@ -74,7 +74,7 @@ def _clean(data: MeetingInput) -> dict[str, Any]:
     agenda = [_text(item, field="agenda", limit=MAX_MEETING_TEXT) for item in data.agenda]
     agenda = [item for item in agenda if item]
     if len(agenda) > MAX_AGENDA:
-        raise ValidationError("validation.too_long", field="agenda", max=MAX_AGENDA)
+        raise ValidationError("validation.too_many_items", field="agenda", max=MAX_AGENDA)
     return {
         "kind": data.kind,
         "title": title,

@@ -567,7 +567,7 @@ BAD_MEETINGS = {
     "long_place": ({"place": "地" * 201}, "validation.too_long"),
     "control_character": ({"title": "会议\x00"}, "validation.control_characters"),
     "unknown_kind": ({"kind": "party"}, "validation.choice"),
-    "too_many_items": ({"agenda": tuple(f"议题{n}" for n in range(31))}, "validation.too_long"),
+    "too_many_items": ({"agenda": tuple(f"议题{n}" for n in range(31))}, "validation.too_many_items"),
 }
 
 
@@ -1052,3 +1052,31 @@ def test_the_database_refuses_two_votes_of_one_unit_on_one_decision(session, sta
         {"d": decision_id},
     ).all()
     assert [tuple(v) for v in votes] == sorted([(units[0], "agree"), (units[1], "abstain")])
+
+
+def test_a_term_ends_early_only_once_and_only_before_its_own_end(session, staff, units, seated):
+    term = seated[0]
+    version = session.scalar(select(CouncilTerm.version).where(CouncilTerm.id == term))
+    end = session.scalar(select(CouncilTerm.ends_on).where(CouncilTerm.id == term))
+    with pytest.raises(ValidationError) as at_end:
+        council.end_term_early(session=session, actor=staff, term_id=term, expected_version=version, ends_on=end,
+                               reason="任期届满")  # fmt: skip
+    assert at_end.value.key == "validation.end_outside_term"
+    council.end_term_early(session=session, actor=staff, term_id=term, expected_version=version, ends_on=TODAY,
+                           reason="辞任")  # fmt: skip
+    with pytest.raises(ValidationError) as again:
+        council.end_term_early(session=session, actor=staff, term_id=term, expected_version=version + 1,
+                               ends_on=TODAY + timedelta(days=1), reason="再次辞任")  # fmt: skip
+    assert again.value.key == "validation.term_already_ended"
+
+
+def test_an_overdue_rotation_is_the_reminder_of_the_secretariat_and_the_council(session, admin, make_actor):
+    from db.services.todos import collect_todos
+
+    ended = today() - timedelta(days=3)
+    council.create_session(session=session, actor=admin, starts_on=add_years(ended, -3))
+    staff = make_actor(Role.SECRETARIAT)
+    items = {i.key: i for i in collect_todos(session=session, actor=staff)}
+    assert items["todo.rotation_overdue"].count == 3 and items["todo.rotation_overdue"].params == {"number": 2}
+    viewer = make_actor(Role.VIEWER)
+    assert "todo.rotation_overdue" not in {i.key for i in collect_todos(session=session, actor=viewer)}
