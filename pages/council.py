@@ -590,11 +590,13 @@ def meeting_record(meeting_id: int) -> None:
                 enum_label("meeting_kind", meeting.kind),
                 format_datetime(meeting.starts_at),
                 plain(where),
-                plain(meeting.online_link),
             )
             if x
         )
     )
+    if meeting.online_link:
+        # The service accepts only http(s) links: a button opens it intact (Markdown would need it broken).
+        st.link_button(t("council.join_online"), meeting.online_link, icon=":material/videocam:")
     st.markdown(f"**{t('field.agenda')}**")
     st.text("\n".join(f"{n}. {item}" for n, item in enumerate(meeting.agenda, start=1)) or t("council.no_agenda"))
     units = {a.organisation_id: a.unit for a in meeting.attendance}
@@ -653,6 +655,17 @@ def meeting_record(meeting_id: int) -> None:
         if d.text:
             st.text(d.text)
         st.caption(t("council.tally", agree=d.agree, oppose=d.oppose, abstain=d.abstain))
+        if d.votes:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        t("council.unit"): [units.get(u, str(u)) for u in d.votes],
+                        t("field.votes"): [enum_label("vote", v) for v in d.votes.values()],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     if not meeting.decisions:
         st.caption(t("council.no_decisions"))
     present = [a for a in meeting.attendance if a.status == Attendance.PRESENT.value]

@@ -37,7 +37,8 @@ def term_timeline(terms: list[dict[str, Any]], today: date) -> alt.LayerChart:
         alt.Chart(frame)
         .mark_bar(cornerRadius=2, height=18)
         .encode(
-            x=alt.X("starts_on:T", title=t("council.timeline_time")),
+            # numeric dates: Vega's month names would be English in the Chinese UI
+            x=alt.X("starts_on:T", title=t("council.timeline_time"), axis=alt.Axis(format="%Y-%m")),
             x2="ends_on:T",
             y=alt.Y("seat:O", title=t("council.seat"), sort="ascending"),
             color=alt.Color("kind_label:N", title=t("field.kind"), scale=kind_scale()),

@@ -121,6 +121,8 @@ def test_the_secretariat_records_a_meeting_with_attendance_and_a_vote(app_users)
     assert t("council.decision_saved") in [s.value for s in record.success]
     shown = " ".join(m.value for m in record.markdown)
     assert "关于运营管理办法的决议" in shown
+    votes = record.dataframe[-1].value  # who voted how, on the page itself
+    assert votes.values.tolist() == [["成都市绿色环保志愿者协会", enum_label("vote", "agree")]]
     seated = len([s for s in record.selectbox if s.key.startswith("m_att_")])
     passed = 1 > seated * 0.5
     result = t("council.passed") if passed else t("council.not_passed")
