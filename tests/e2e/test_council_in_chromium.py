@@ -28,7 +28,14 @@ def _choose(page, container, label: str, option: str) -> None:  # type: ignore[n
 
 def _pick(page, select, option: str) -> None:  # type: ignore[no-untyped-def]
     """Choose an option of a select box: open it, filter by typing, take the first match, wait until closed."""
-    select.click()
+    for attempt in range(3):  # a click during the previous list's closing animation may not open this one
+        select.click()
+        try:
+            page.get_by_role("listbox").wait_for(timeout=3_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     page.keyboard.type(option)
     page.get_by_role("option", name=option).first.wait_for()
     page.keyboard.press("Enter")
@@ -115,7 +122,11 @@ def test_council_golden_path(page, start_server, demo_database):
         if enum_label("intent", "continue") not in select.inner_text():
             _pick(page, select, enum_label("intent", "continue"))
     click_and_wait(page, intents.get_by_role("button", name=t("council.save_intents")))
-    page.get_by_text(t("council.intents_saved")).wait_for()
+    try:
+        page.get_by_text(t("council.intents_saved")).wait_for()
+    except Exception:
+        screenshot(page, "33x-intents-failed")
+        raise
     screenshot(page, "33-council-rotation-planner")
     plan = page.locator("[data-testid=stForm]").filter(has_text=t("council.rotate"))
     plan.get_by_text(t("council.confirm_rotation", number=2)).click()
