@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.errors import ValidationError
 from domain.organisations import OrganisationInput, validate_organisation
-from domain.text import clean_text, has_control_characters, normalise_identifier
+from domain.text import bounded_text, normalise_identifier
 
 
 class AppliedFor(StrEnum):
@@ -76,21 +76,12 @@ def allowed_targets(current: str) -> list[AppStatus]:
     return [to for (frm, to) in TRANSITIONS if frm == current]
 
 
-def _bounded(value: str, *, field: str, limit: int) -> str:
-    text = clean_text(value)
-    if len(text) > limit:
-        raise ValidationError("validation.too_long", field=field, max=limit)
-    if has_control_characters(text.replace("\r", "")):
-        raise ValidationError("validation.control_characters", field=field)
-    return text
-
-
 def check_transition(current: str, target: str, note: str) -> str:
     """Refuse a move the transition table does not allow or that lacks its message or reason; return the note."""
     rule = TRANSITIONS.get((AppStatus(current), AppStatus(target))) if target in {s.value for s in AppStatus} else None
     if rule is None:
         raise ValidationError("validation.transition_refused", field="status")
-    text = _bounded(note, field="note", limit=MAX_NOTE)
+    text = bounded_text(note, field="note", limit=MAX_NOTE)
     if rule is NoteRule.MESSAGE and not text:
         raise ValidationError("validation.message_required", field="note")
     if rule is NoteRule.REASON and not text:
@@ -124,8 +115,8 @@ def validate_application(data: ApplicationInput, *, today: date) -> ApplicationI
         raise ValidationError("validation.required", field="phone")
     if data.applied_for not in {a.value for a in AppliedFor}:
         raise ValidationError("validation.choice", field="applied_for")
-    statement = _bounded(data.statement, field="statement", limit=MAX_STATEMENT)
-    materials = _bounded(data.materials, field="materials", limit=MAX_MATERIALS)
+    statement = bounded_text(data.statement, field="statement", limit=MAX_STATEMENT)
+    materials = bounded_text(data.materials, field="materials", limit=MAX_MATERIALS)
     return replace(data, organisation=org, statement=statement, materials=materials)
 
 
@@ -174,7 +165,7 @@ def check_opinion(opinion: str, comment: str) -> str:
     """Refuse an opinion that is not 同意/反对/弃权 or a comment too long; return the comment cleaned."""
     if opinion not in {o.value for o in Opinion}:
         raise ValidationError("validation.choice", field="opinion")
-    return _bounded(comment, field="comment", limit=MAX_COMMENT)
+    return bounded_text(comment, field="comment", limit=MAX_COMMENT)
 
 
 def new_reference(year: int) -> str:

@@ -38,3 +38,18 @@ def pinyin_key(name: str) -> str:
 
     syllables = lazy_pinyin(unicodedata.normalize("NFKC", clean_text(name)), style=Style.TONE3, errors="default")
     return " ".join(s.strip().casefold() for s in syllables if s.strip())[:400]
+
+
+def bounded_text(value: str | None, *, field: str, limit: int, required: bool = False) -> str:
+    """Free text as stored: cleaned, required if asked, at most `limit` characters, no control characters;
+    otherwise a ValidationError naming the field."""
+    from domain.errors import ValidationError
+
+    text = clean_text(value)
+    if required and not text:
+        raise ValidationError("validation.required", field=field)
+    if len(text) > limit:
+        raise ValidationError("validation.too_long", field=field, max=limit)
+    if has_control_characters(text.replace("\r", "")):
+        raise ValidationError("validation.control_characters", field=field)
+    return text

@@ -131,7 +131,7 @@ def unit_picker(prefix: str, queue: list[applications.QueuedUnit]) -> tuple[int 
 def seat_actions(current: council.SessionRow, board: list[council.BoardSeat]) -> None:
     """The secretariat's actions on the seat board."""
     with transaction() as session:
-        queue = applications.council_queue(session=session)
+        queue = applications.council_queue(session=session, actor=actor)
     vacant = [b for b in board if b.term_id is None]
     held = [b for b in board if b.term_id is not None]
     with st.expander(t("council.fill_seat"), icon=":material/person_add:", expanded=bool(vacant)):
@@ -300,7 +300,7 @@ def rotation_view(current: council.SessionRow | None) -> None:
     with transaction() as session:
         board = council.seat_board(session=session, actor=actor, session_id=current.id, on=board_day)
         all_sessions = council.sessions(session=session)
-        queue = applications.council_queue(session=session)
+        queue = applications.council_queue(session=session, actor=actor)
     following = [s for s in all_sessions if s.number == current.number + 1]
     left = max(0, (current.ends_on - on).days)
     st.subheader(t("council.rotation_title", number=current.number + 1))

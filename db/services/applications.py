@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, aliased
 
 from db.models import Application, ApplicationEvent, CouncilOpinion, IntakeAttempt, Organisation, User
 from db.services import audit, settings
+from db.services._sql import like_escape
 from db.services._versioned import versioned_update
 from db.services.access import requires
 from db.services.council import has_active_term
-from db.services.organisations import _check_unique, _like_escape, _values, may_see_contacts
+from db.services.organisations import _check_unique, _values, may_see_contacts
 from db.services.todos import TodoItem, todo_provider
 from domain.applications import (
     PENDING,
@@ -389,8 +390,8 @@ def _filtered(filters: ApplicationFilters) -> list[Any]:
         where.append(~_opinion_given(filters.awaiting_unit))
     text = filters.search.strip()
     if text:
-        key = _like_escape(name_key(text))
-        code = _like_escape(normalise_identifier(text))
+        key = like_escape(name_key(text))
+        code = like_escape(normalise_identifier(text))
         matches = [
             Application.name_key.like(f"%{key}%", escape="\\"),
             Application.reference == normalise_reference(text),
@@ -841,8 +842,10 @@ class QueuedUnit:
     decided_at: datetime
 
 
-def council_queue(*, session: Session) -> list[QueuedUnit]:
-    """Approved 理事单位 applications waiting for a seat, oldest decision first."""
+def council_queue(*, session: Session, actor: Actor) -> list[QueuedUnit]:
+    """Approved 理事单位 applications waiting for a seat, oldest decision first (application data: readers of
+    applications only, checked here and not only by the page)."""
+    _check_reader(actor)
     from db.models import CouncilTerm
 
     seated_since = (

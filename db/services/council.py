@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.models import CouncilSession, CouncilTerm, Organisation
 from db.services import audit
+from db.services._sql import like_escape
 from db.services._versioned import versioned_update
 from db.services.access import requires
 from db.services.todos import TodoItem, todo_provider
@@ -29,7 +30,7 @@ from domain.council import (
 from domain.errors import NotFound, ValidationError
 from domain.organisations import OrgStatus
 from domain.roles import Actor, Role
-from domain.text import clean_text, name_key
+from domain.text import bounded_text, clean_text, name_key
 
 
 @dataclass(frozen=True)
@@ -372,11 +373,7 @@ def change_representative(
 ) -> int:
     """Name a new representative of a unit without ending its term; returns the new version."""
     term = _term(session, term_id)
-    person = clean_text(representative)
-    if not person:
-        raise ValidationError("validation.required", field="representative")
-    if len(person) > MAX_REPRESENTATIVE:
-        raise ValidationError("validation.too_long", field="representative", max=MAX_REPRESENTATIVE)
+    person = bounded_text(representative, field="representative", limit=MAX_REPRESENTATIVE, required=True)
     before = term.representative
     version = versioned_update(
         session=session,
@@ -637,9 +634,7 @@ def term_history(
     if source:
         stmt = stmt.where(CouncilTerm.source == source)
     if search.strip():
-        from db.services.organisations import _like_escape
-
-        stmt = stmt.where(Organisation.name_key.like(f"%{_like_escape(name_key(search))}%", escape="\\"))
+        stmt = stmt.where(Organisation.name_key.like(f"%{like_escape(name_key(search))}%", escape="\\"))
     rows = [HistoryRow(*r) for r in session.execute(stmt)]  # type: ignore[call-arg]
     # A term that ran to its end is 届满 (the stored status stays 在任 until then; nothing has to move it).
     on = today()

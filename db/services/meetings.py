@@ -26,21 +26,10 @@ from domain.council import (
 )
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.roles import Actor, Role
-from domain.text import clean_text, has_control_characters
+from domain.text import bounded_text
 
 READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
 MAX_AGENDA = 30
-
-
-def _text(value: str, *, field: str, limit: int, required: bool = False) -> str:
-    text = clean_text(value)
-    if required and not text:
-        raise ValidationError("validation.required", field=field)
-    if len(text) > limit:
-        raise ValidationError("validation.too_long", field=field, max=limit)
-    if has_control_characters(text.replace("\r", "")):
-        raise ValidationError("validation.control_characters", field=field)
-    return text
 
 
 @dataclass(frozen=True)
@@ -60,18 +49,18 @@ class MeetingInput:
 def _clean(data: MeetingInput) -> dict[str, Any]:
     if data.kind not in {k.value for k in MeetingKind}:
         raise ValidationError("validation.choice", field="kind")
-    title = _text(data.title, field="title", limit=MAX_MEETING_TEXT, required=True)
+    title = bounded_text(data.title, field="title", limit=MAX_MEETING_TEXT, required=True)
     if data.starts_at.tzinfo is None:
         raise ValidationError("validation.date_invalid", field="starts_at")
-    link = _text(data.online_link, field="online_link", limit=500)
+    link = bounded_text(data.online_link, field="online_link", limit=500)
     if link and not link.lower().startswith(("https://", "http://")):
         raise ValidationError("validation.website_invalid", field="online_link")
-    place = _text(data.place, field="place", limit=MAX_MEETING_TEXT)
+    place = bounded_text(data.place, field="place", limit=MAX_MEETING_TEXT)
     if not place and not link:
         raise ValidationError("validation.place_or_link", field="place")
     if data.notice_on is not None and data.notice_on > data.starts_at.astimezone(SHANGHAI).date():
         raise ValidationError("validation.notice_after_meeting", field="notice_on")
-    agenda = [_text(item, field="agenda", limit=MAX_MEETING_TEXT) for item in data.agenda]
+    agenda = [bounded_text(item, field="agenda", limit=MAX_MEETING_TEXT) for item in data.agenda]
     agenda = [item for item in agenda if item]
     if len(agenda) > MAX_AGENDA:
         raise ValidationError("validation.too_many_items", field="agenda", max=MAX_AGENDA)
@@ -82,7 +71,7 @@ def _clean(data: MeetingInput) -> dict[str, Any]:
         "place": place,
         "online_link": link,
         "notice_on": data.notice_on,
-        "minutes": _text(data.minutes, field="minutes", limit=MAX_MINUTES),
+        "minutes": bounded_text(data.minutes, field="minutes", limit=MAX_MINUTES),
         "agenda": agenda,
     }
 
@@ -190,7 +179,7 @@ def record_attendance(
                 "meeting_id": meeting_id,
                 "organisation_id": unit,
                 "status": status,
-                "proxy": _text(proxy, field="proxy", limit=50),
+                "proxy": bounded_text(proxy, field="proxy", limit=50),
             }
         )
     voted = {
@@ -232,8 +221,8 @@ def record_decision(
     votes: dict[int, str],
 ) -> int:
     """A decision (决议) with each present unit's vote; only units marked present may vote. Returns its id."""
-    clean_title = _text(title, field="title", limit=MAX_MEETING_TEXT, required=True)
-    clean_body = _text(text, field="text", limit=MAX_MINUTES)
+    clean_title = bounded_text(title, field="title", limit=MAX_MEETING_TEXT, required=True)
+    clean_body = bounded_text(text, field="text", limit=MAX_MINUTES)
     present = {
         int(u)
         for u in session.scalars(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Organisation
 from db.services import audit
+from db.services._sql import like_escape
 from db.services._versioned import versioned_update
 from db.services.access import requires
 from db.services.todos import TodoItem, todo_provider
@@ -43,11 +44,6 @@ class OrganisationRow:
     email: str | None
     address: str | None
     version: int
-
-
-def _like_escape(text: str) -> str:
-    """Typed % and _ are letters to search for, not wildcards."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def may_see_contacts(actor: Actor) -> bool:
@@ -223,7 +219,7 @@ ORDERS = {
 def _filters(*, search: str, kind: str | None, province: str | None, status: str | None) -> list[Any]:
     filters: list[Any] = []
     if search.strip():
-        key, city = _like_escape(name_key(search)), _like_escape(search.strip())
+        key, city = like_escape(name_key(search)), like_escape(search.strip())
         filters.append(
             or_(Organisation.name_key.like(f"%{key}%", escape="\\"), Organisation.city.like(f"%{city}%", escape="\\"))
         )
@@ -302,7 +298,7 @@ def count_by_kind(*, session: Session) -> dict[str, int]:
 
 def search_members(*, session: Session, text: str, limit: int = 20) -> list[tuple[int, str]]:
     """(id, name) of current members whose name contains the text, for pickers over a large directory."""
-    key = _like_escape(name_key(text))
+    key = like_escape(name_key(text))
     stmt = select(Organisation.id, Organisation.name).where(Organisation.status == OrgStatus.MEMBER.value)
     if key:
         stmt = stmt.where(Organisation.name_key.like(f"%{key}%", escape="\\"))

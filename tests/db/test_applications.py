@@ -648,7 +648,7 @@ def test_an_approved_council_unit_waits_in_the_queue_until_it_is_seated(session,
     pending_app = create(session, staff, app_input("待审理事单位", credit_code=CODE_E, applied_for="council"), now=now)
     for app_id in (council_app, new_unit_app, member_app):
         bring_to(session, staff, app_id, S.APPROVED, now=now)
-    queued = applications.council_queue(session=session)
+    queued = applications.council_queue(session=session, actor=staff)
     assert {q.application_id for q in queued} == {council_app, new_unit_app}
     assert pending_app not in {q.application_id for q in queued}
     assert {q.organisation_id for q in queued if q.application_id == council_app} == {existing}
@@ -660,7 +660,7 @@ def test_an_approved_council_unit_waits_in_the_queue_until_it_is_seated(session,
         organisation_id=existing,
         source="self_applied",
     )
-    assert [q.application_id for q in applications.council_queue(session=session)] == [new_unit_app]
+    assert [q.application_id for q in applications.council_queue(session=session, actor=staff)] == [new_unit_app]
 
 
 # ---------------------------------------------------------------- council opinions

@@ -207,3 +207,11 @@ def test_an_import_sends_a_few_statements_per_500_rows_not_several_per_row(sessi
         session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name.like("批量成员单位%")))
         == size
     )
+
+
+def test_the_council_queue_of_applications_is_refused_to_viewers_by_the_service(session, make_actor):
+    from domain.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        applications.council_queue(session=session, actor=make_actor(Role.VIEWER))
+    assert applications.council_queue(session=session, actor=make_actor(Role.COUNCIL)) == []
