@@ -41,7 +41,7 @@ from ui.i18n import enum_label, format_date, format_datetime, format_phone, t
 from ui.imports import APPLICATION_COLUMNS, application_example, application_notes, header, parse_applications
 from ui.layout import link_to
 from ui.org_form import organisation_fields
-from ui.tabular import export_buttons, import_section
+from ui.tabular import export_buttons, import_section, pager, record_table
 
 PAGE_SIZE = 50
 NEW_FORM, ACTION_FORM, OPINION_FORM = "app_new", "app_action", "app_opinion"
@@ -416,20 +416,8 @@ def list_tab() -> None:
             t("applications.tally"): [f"{r.agree} / {r.oppose} / {r.abstain}" for r in rows],
         }
     )
-    event = st.dataframe(
-        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-        key=fresh_key("app_table"),
-    )  # fmt: skip
-    st.caption(t("applications.open_hint"))
-    if event is not None and event.selection.rows:
-        st.query_params["id"] = str(rows[event.selection.rows[0]].id)
-        renew("app_table")  # back on the list, the row is no longer selected (it would reopen the record)
-        st.rerun()
-    pages_total = max(1, -(-total // PAGE_SIZE))
-    if pages_total > 1:
-        st.number_input(
-            t("common.page_of", pages=pages_total), min_value=1, max_value=pages_total, step=1, key="app_page"
-        )
+    record_table(table, [r.id for r in rows], key="app_table", hint=t("applications.open_hint"))
+    pager(total, PAGE_SIZE, key="app_page")
 
     def build() -> tuple[list[str], list[list[object]]]:
         with transaction() as session:

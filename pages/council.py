@@ -19,7 +19,7 @@ from ui.charts import counts_bar, term_timeline
 from ui.forms import field_error, fresh_key, plain, remember_error, renew, save
 from ui.i18n import enum_label, format_date, format_datetime, t
 from ui.printable import minutes_html, notice_html
-from ui.tabular import export_buttons
+from ui.tabular import export_buttons, record_table
 
 NOTICE = "_council_notice"
 SEAT_FORM, END_FORM, REP_FORM, INTENT_FORM, ROTATE_FORM = "c_seat", "c_end", "c_rep", "c_intent", "c_rotate"
@@ -548,19 +548,7 @@ def meetings_view() -> None:
             t("council.decisions"): [r.decisions for r in rows],
         }
     )
-    event = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=fresh_key("m_table"),
-    )
-    st.caption(t("council.meeting_open_hint"))
-    if event is not None and event.selection.rows:
-        st.query_params["meeting"] = str(rows[event.selection.rows[0]].id)
-        renew("m_table")
-        st.rerun()
+    record_table(table, [r.id for r in rows], key="m_table", hint=t("council.meeting_open_hint"), param="meeting")
 
 
 def meeting_record(meeting_id: int) -> None:

@@ -32,7 +32,7 @@ from ui.imports import MEMBER_COLUMNS, header, member_example, member_notes, par
 from ui.layout import link_to
 from ui.navigation import page
 from ui.org_form import organisation_fields
-from ui.tabular import export_buttons, import_section
+from ui.tabular import export_buttons, import_section, pager, record_table
 
 PAGE_SIZE = 50
 EDIT_FORM, STATUS_FORM = "member_edit", "member_status"
@@ -291,7 +291,6 @@ def directory() -> None:
     if total == 0:
         st.info(t("members.empty_staff" if is_staff else "members.empty"), icon=":material/info:")
         return
-    pages_total = max(1, -(-total // PAGE_SIZE))
     st.caption(t("members.count", total=total))
     table = pd.DataFrame(
         {
@@ -313,19 +312,8 @@ def directory() -> None:
             ),
         }
     )
-    event = st.dataframe(
-        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-        key=fresh_key("members_table"),
-    )  # fmt: skip
-    st.caption(t("members.open_hint"))
-    if event is not None and event.selection.rows:
-        st.query_params["id"] = str(rows[event.selection.rows[0]].id)
-        renew("members_table")  # back on the list, the row is no longer selected (it would reopen the record)
-        st.rerun()
-    if pages_total > 1:
-        st.number_input(
-            t("common.page_of", pages=pages_total), min_value=1, max_value=pages_total, step=1, key="members_page"
-        )
+    record_table(table, [r.id for r in rows], key="members_table", hint=t("members.open_hint"))
+    pager(total, PAGE_SIZE, key="members_page")
     if not show_contacts:
         st.caption(t("members.contacts_hidden"))
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from db.engine import transaction
 from domain.errors import DomainError
 from domain.spreadsheets import read_table, template_xlsx, to_csv, to_xlsx
-from ui.forms import attempt, error_text
+from ui.forms import attempt, error_text, fresh_key, renew
 from ui.i18n import current_language, language, t
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,3 +129,23 @@ def import_section(
     st.session_state[f"_import_done_{key}"] = count[0]
     st.session_state[f"_import_gen_{key}"] = generation + 1  # a fresh uploader: the file is done
     st.rerun()
+
+
+def record_table(table: pd.DataFrame, ids: list[int], *, key: str, hint: str, param: str = "id") -> None:
+    """A list whose selected row opens that record (?param=…). Back on the list the row is no longer selected
+    (a kept selection would reopen the record at once), so the table takes a new key."""
+    event = st.dataframe(
+        table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=fresh_key(key)
+    )
+    st.caption(hint)
+    if event is not None and event.selection.rows:
+        st.query_params[param] = str(ids[event.selection.rows[0]])
+        renew(key)
+        st.rerun()
+
+
+def pager(total: int, page_size: int, *, key: str) -> None:
+    """A page number box under a list, shown only when there is more than one page."""
+    pages_total = max(1, -(-total // page_size))
+    if pages_total > 1:
+        st.number_input(t("common.page_of", pages=pages_total), min_value=1, max_value=pages_total, step=1, key=key)
