@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -21,6 +22,7 @@ from sqlalchemy import text as text_clause
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
+from domain.activities import Category, SignupKind, SignupStatus
 from domain.applications import PENDING, AppliedFor, AppStatus, Channel, Opinion
 from domain.council import SEATS, Attendance, MeetingKind, TermSource, TermStatus, Vote
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
@@ -393,3 +395,100 @@ class DecisionVote(Base):
     decision_id: Mapped[int] = mapped_column(ForeignKey("meeting_decisions.id", ondelete="RESTRICT"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     vote: Mapped[str] = mapped_column(String(10))
+
+
+class Activity(Base):
+    """An activity on the network's calendar (活动): a training, a forum, a volunteer action …"""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint(_in("category", [c.value for c in Category]), name="category"),
+        CheckConstraint(_in("province", PROVINCES), name="province"),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint("volunteers IS NULL OR volunteers >= 0", name="volunteers_not_negative"),
+        CheckConstraint("service_hours IS NULL OR service_hours >= 0", name="hours_not_negative"),
+        CheckConstraint("(cancelled_at IS NULL) = (cancel_reason IS NULL)", name="cancel_has_reason"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # A view reads the activities overlapping its range: start within [range start - longest, range end).
+        Index("ix_activities_period", "starts_at", "ends_at"),
+        Index("ix_activities_place", "place_key", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(20))
+    # None: the secretariat organises it on the network's behalf.
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    place: Mapped[str] = mapped_column(String(200), default="")
+    place_key: Mapped[str] = mapped_column(String(200), default="")
+    province: Mapped[str] = mapped_column(String(10))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    online_link: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    series_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    volunteers: Mapped[int | None] = mapped_column(Integer)
+    service_hours: Mapped[float | None] = mapped_column(Numeric(12, 1, asdecimal=False))
+    outcome_summary: Mapped[str] = mapped_column(Text, default="")
+    outcome_link: Mapped[str] = mapped_column(String(500), default="")
+    outcome_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActivityCoOrganiser(Base):
+    """A member unit organising an activity together with its organiser (协办)."""
+
+    __tablename__ = "activity_co_organisers"
+    __table_args__ = (UniqueConstraint("activity_id", "organisation_id", name="uq_activity_co_organisers_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+
+
+class Signup(Base):
+    """A member unit's sign-up (报名) for an activity with its number of people, or an invitation (邀请)."""
+
+    __tablename__ = "signups"
+    __table_args__ = (
+        CheckConstraint(_in("kind", [k.value for k in SignupKind]), name="kind"),
+        CheckConstraint(_in("status", [s.value for s in SignupStatus]), name="status"),
+        CheckConstraint("people >= 1", name="people_positive"),
+        CheckConstraint(
+            "(kind = 'invitation' AND status IN ('invited', 'cancelled'))"
+            " OR (kind = 'signup' AND status IN ('confirmed', 'waitlisted', 'cancelled'))",
+            name="status_fits_kind",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # One live sign-up or invitation per unit and activity; withdrawn ones stay as history.
+        Index(
+            "uq_signups_live_unit",
+            "activity_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text_clause("status <> 'cancelled'"),
+            postgresql_where=text_clause("status <> 'cancelled'"),
+        ),
+        Index("ix_signups_activity_status", "activity_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    people: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

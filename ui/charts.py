@@ -7,6 +7,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from domain.activities import Category
 from domain.organisations import OrgKind
 from ui.i18n import enum_label, t
 
@@ -20,6 +21,26 @@ KIND_COLOURS = {
     OrgKind.MASS.value: "#edc948",
     OrgKind.OTHER.value: "#b07aa1",
 }
+
+
+# One colour per activity category: the calendar's cells and legend and the overview's charts use these.
+CATEGORY_COLOURS = {
+    Category.TRAINING.value: "#4e79a7",
+    Category.SEMINAR.value: "#f28e2b",
+    Category.SHOWCASE.value: "#e15759",
+    Category.VOLUNTEERING.value: "#59a14f",
+    Category.FORUM.value: "#b07aa1",
+    Category.RESEARCH.value: "#76b7b2",
+    Category.BRAND.value: "#edc948",
+    Category.OTHER.value: "#9c755f",
+}
+
+
+def category_scale() -> alt.Scale:
+    """The colour scale of activity categories, by their on-screen names."""
+    return alt.Scale(
+        domain=[enum_label("category", c) for c in CATEGORY_COLOURS], range=list(CATEGORY_COLOURS.values())
+    )
 
 
 def kind_scale() -> alt.Scale:

@@ -305,6 +305,14 @@ def search_members(*, session: Session, text: str, limit: int = 20) -> list[tupl
     return [(int(i), n) for i, n in session.execute(stmt.order_by(Organisation.sort_key).limit(limit))]
 
 
+def organisation_names(*, session: Session, ids: list[int]) -> dict[int, str]:
+    """Names of the given units (id -> name), for pickers that must keep showing what was chosen."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(sorted(set(ids)))))
+    return {int(i): n for i, n in rows}
+
+
 def organisation_choices(*, session: Session) -> list[tuple[int, str]]:
     """(id, name) of every organisation, for select boxes."""
     return [

@@ -3,8 +3,10 @@
 import re
 from pathlib import Path
 
+import chinese_calendar
 import pytest
 
+from domain.activities import ActivityStatus, Category, Repeat, SignupKind, SignupStatus
 from domain.applications import AppliedFor, AppStatus, Channel, Opinion
 from domain.council import Attendance, Intent, MeetingKind, TermSource, TermStatus, Vote
 from domain.organisations import OrgKind, OrgStatus
@@ -20,7 +22,7 @@ NOTICE_KEY = re.compile(r"""["'](login\.[a-z_]+)["']""")
 KEY_ARG = re.compile(r"""\bkey=["']([a-z_]+\.[a-z0-9_.]+)["']""")
 FIELD_ARG = re.compile(r"""\bfield=["']([a-z_]+)["']""")
 ACTION = re.compile(
-    r"""["']((?:user|organisation|setting|council_session|council_term|application|meeting)\.[a-z_]+)["']"""
+    r"""["']((?:user|organisation|setting|council_session|council_term|application|meeting|activity|signup)\.[a-z_]+)["']"""
 )
 TODO_KEY = re.compile(r"""TodoItem\(\s*["'](todo\.[a-z_]+)["']""")
 RECORD_TYPE = re.compile(r"""record_type=["']([a-z_]+)["']""")
@@ -60,6 +62,18 @@ def used_keys() -> set[str]:
     keys.update(f"intent.{i.value}" for i in Intent)
     keys.update(f"term_source.{s.value}" for s in TermSource)
     keys.update(f"term_status.{s.value}" for s in TermStatus)
+    keys.update(f"category.{c.value}" for c in Category)
+    keys.update(f"activity_status.{s.value}" for s in ActivityStatus)
+    keys.update(f"signup_kind.{k.value}" for k in SignupKind)
+    keys.update(f"signup_status.{s.value}" for s in SignupStatus)
+    keys.update(f"repeat.{r.value}" for r in Repeat)
+    keys.update(f"holiday.{h.name}" for h in chinese_calendar.Holiday)
+    # the calendar's view names and navigation are built from the view's name
+    keys.update(f"cal.view_{v}" for v in ("month", "week", "list"))
+    keys.update(f"cal.{p}_{v}" for p in ("previous", "next") for v in ("month", "week"))
+    keys.update(f"cal.mode_{m}" for m in ("all", "online", "offline"))
+    keys.update(f"cal.wd_{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    keys.update(f"cal.conflict_{r}" for r in ("organiser", "place"))
     return keys
 
 
