@@ -1,20 +1,23 @@
 """Every registered write service leaves an audit entry and raises the data-version stamp."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, CouncilTerm, User
-from db.services import applications, council, data_version, meetings, organisations, settings, users
+from db.services import activities, applications, council, data_version, meetings, organisations, settings, users
 from db.services.access import WRITE_SERVICES
 from db.services.applications import ImportRow
 from db.services.council import PlannedSeat
 from db.services.meetings import MeetingInput
 from db.services.organisations import MemberImportRow
+from domain.activities import Outcome
 from domain.applications import ApplicationInput
 from domain.auth_policy import LoginPolicy
-from domain.clock import SHANGHAI
+from domain.clock import SHANGHAI, today
 from domain.roles import ANONYMOUS, Actor, Role
 from tests.conftest import TODAY, org_input
 
@@ -48,6 +51,23 @@ def _meeting(s, a):
     return meetings.create_meeting(session=s, actor=a, data=data)
 
 
+def _activity(s, a, *, days: int = 3):
+    """A training with a capacity of one, `days` days from the real today (negative: already over): sign-ups
+    and outcomes are judged against the clock, not the fixed TODAY of the other records."""
+    starts_at = datetime.combine(today() + timedelta(days=days), time(9), tzinfo=SHANGHAI)
+    ends_at = starts_at + timedelta(hours=3)
+    data = activities.ActivityInput(
+        title="骨干培训",
+        category="training",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        province="北京",
+        place="北京",
+        capacity=1,
+    )
+    return activities.create_activity(session=s, actor=a, data=data)[0]
+
+
 def _version(s, user_id):
     return s.scalar(select(User.version).where(User.id == user_id))
 
@@ -79,6 +99,12 @@ CASES = {
     "db.services.meetings.update_meeting": None,
     "db.services.meetings.record_attendance": None,
     "db.services.meetings.record_decision": None,
+    "db.services.activities.create_activity": lambda s, a, v: _activity(s, a),
+    "db.services.activities.update_activity": None,
+    "db.services.activities.cancel_activity": None,
+    "db.services.activities.record_outcome": None,
+    "db.services.activities.add_signup": None,
+    "db.services.activities.cancel_signup": None,
     "db.services.users.create_user": lambda s, a, v: users.create_user(
         session=s, actor=a, username="newbie", display_name="x", password="password 123", role=Role.VIEWER
     ),
@@ -179,6 +205,31 @@ def _prepared(name, s, a):
         return lambda s, a, v: meetings.record_decision(
             session=s, actor=a, meeting_id=meeting_id, expected_version=2, title="决议", text="", votes={unit: "agree"}
         )
+    if name.startswith("db.services.activities.") and name != "db.services.activities.create_activity":
+        past = name == "db.services.activities.record_outcome"
+        activity_id = _activity(s, a, days=-3 if past else 3)
+        if name == "db.services.activities.update_activity":
+            data = activities.get_activity(session=s, actor=a, activity_id=activity_id).as_input()
+            return lambda s, a, v: activities.update_activity(
+                session=s, actor=a, activity_id=activity_id, expected_version=1, data=replace(data, capacity=2)
+            )
+        if name == "db.services.activities.cancel_activity":
+            return lambda s, a, v: activities.cancel_activity(
+                session=s, actor=a, activity_id=activity_id, expected_version=1, reason="场地不可用"
+            )
+        if name == "db.services.activities.record_outcome":
+            outcome = Outcome(volunteers=10, service_hours=Decimal("25.5"))
+            return lambda s, a, v: activities.record_outcome(
+                session=s, actor=a, activity_id=activity_id, expected_version=1, outcome=outcome
+            )
+        first, second = _org(s, a, "报名单位甲"), _org(s, a, "报名单位乙")
+        if name == "db.services.activities.add_signup":
+            return lambda s, a, v: activities.add_signup(
+                session=s, actor=a, activity_id=activity_id, organisation_id=first, people=1
+            )
+        held = activities.add_signup(session=s, actor=a, activity_id=activity_id, organisation_id=first, people=1)
+        activities.add_signup(session=s, actor=a, activity_id=activity_id, organisation_id=second, people=1)
+        return lambda s, a, v: activities.cancel_signup(session=s, actor=a, signup_id=held.id, expected_version=1)
     if name == "db.services.organisations.set_organisation_status":
         org_id = _org(s, a)
         return lambda s, a, v: organisations.set_organisation_status(
