@@ -79,15 +79,25 @@ def styles() -> None:
     """Category colours on the calendar's buttons (by their keys) and marks for today and holidays. The CSS is
     ours alone: no user text goes into it."""
     rules = [
-        f'[class*="st-key-ev_{c}_"] button {{ border-left: 5px solid {hex_}; text-align: left; '
-        f"justify-content: flex-start; padding: 0 6px; min-height: 1.8rem; }}"
+        f'[class*="st-key-ev_{c}_"] button, [class*="st-key-wk_{c}_"] button {{ border-left: 5px solid {hex_}; }}'
         for c, hex_ in CATEGORY_COLOURS.items()
     ]
-    rules += [
-        f'[class*="st-key-ev_{c}_"] button p {{ font-size: 0.8rem; white-space: nowrap; overflow: hidden; '
-        f"text-overflow: ellipsis; }}"
-        for c in CATEGORY_COLOURS
-    ]
+    # a cell's buttons fill its width; the month shows one line per activity, the week wraps whole titles
+    rules.append(
+        '[class*="st-key-ev_"], [class*="st-key-ev_"] .stButton, [class*="st-key-ev_"] button, '
+        '[class*="st-key-wk_"], [class*="st-key-wk_"] .stButton, [class*="st-key-wk_"] button '
+        "{ width: 100%; min-width: 0; }"
+    )
+    rules.append(
+        '[class*="st-key-ev_"] button, [class*="st-key-wk_"] button '
+        "{ justify-content: flex-start; padding: 2px 6px; min-height: 1.8rem; text-align: left; }"
+    )
+    rules.append(
+        '[class*="st-key-ev_"] button p { font-size: 0.8rem; white-space: nowrap; overflow: hidden; '
+        "text-overflow: ellipsis; }"
+    )
+    rules.append('[class*="st-key-day_"] { padding: 6px 6px 8px 6px !important; gap: 4px !important; }')
+    rules.append('[class*="st-key-wk_"] button p { font-size: 0.8rem; white-space: normal; text-align: left; }')
     rules.append('[class*="st-key-day_"][class*="_today"] { outline: 2px solid #2E7D32; background: #f1f8f1; }')
     rules.append('[class*="st-key-day_"][class*="_off"] { background: #fff4f4; }')
     rules.append('[class*="st-key-day_"][class*="_other"] { opacity: 0.55; }')
@@ -173,17 +183,22 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def event_button(item: svc.CalendarItem, day: date, *, week: bool) -> None:
-    local_start = item.starts_at.astimezone(SHANGHAI)
-    starts_today = local_start.date() == day
-    when = f"{local_start:%H:%M}" if starts_today else "↔"
-    if week and starts_today:
-        when = f"{local_start:%H:%M}–{item.ends_at.astimezone(SHANGHAI):%H:%M}"
+    start, end = item.starts_at.astimezone(SHANGHAI), item.ends_at.astimezone(SHANGHAI)
+    last_day = (item.ends_at - timedelta(microseconds=1)).astimezone(SHANGHAI).date()
+    if start.date() == day == last_day:
+        when = f"{start:%H:%M}–{end:%H:%M}" if week else f"{start:%H:%M}"
+    elif start.date() == day:
+        when = f"{start:%H:%M}→"
+    elif last_day == day:
+        when = f"→{end:%H:%M}"
+    else:
+        when = "↔"
     title = plain(item.title)
     if item.status == ActivityStatus.CANCELLED.value:
         title = f"~~{title}~~"
     st.button(
         f"{when} {title}",
-        key=f"ev_{item.category}_{item.id}_{day:%Y%m%d}",
+        key=f"{'wk' if week else 'ev'}_{item.category}_{item.id}_{day:%Y%m%d}",
         help=f"{enum_label('category', item.category)} · {enum_label('activity_status', item.status)}",
         on_click=open_activity,
         args=(item.id,),
@@ -289,7 +304,9 @@ def go_today() -> None:
 def list_view(filters: svc.ActivityFilters) -> None:
     left, right = st.columns(2)
     st.session_state.setdefault("cal_list_from", on.replace(day=1))
-    st.session_state.setdefault("cal_list_to", month_range(on)[1])
+    st.session_state.setdefault(
+        "cal_list_to", (on.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    )
     first = left.date_input(t("cal.from"), key="cal_list_from", format="YYYY-MM-DD")
     last = right.date_input(t("cal.to"), key="cal_list_to", format="YYYY-MM-DD")
     if first > last:
@@ -329,7 +346,7 @@ def list_view(filters: svc.ActivityFilters) -> None:
                 f"{r.confirmed_people}/{r.capacity}" if r.capacity else str(r.confirmed_people) for r in rows
             ],
             t("cal.waitlist"): [r.waitlisted for r in rows],
-            t("field.service_hours"): [r.service_hours for r in rows],
+            t("field.service_hours"): ["—" if r.service_hours is None else f"{r.service_hours:,.1f}" for r in rows],
         }
     )
     record_table(table, [r.id for r in rows], key="cal_table", hint=t("cal.open_hint"))
@@ -379,7 +396,7 @@ def views() -> None:
         if st.query_params.get("needs_outcome") == "1":
             st.session_state["cal_f_needs_outcome"] = True
     st.session_state.setdefault("cal_anchor", on)
-    top = st.columns([3, 4, 2])
+    top = st.columns([4, 1], vertical_alignment="center")
     with top[0]:
         view = st.segmented_control(
             t("cal.view"),
@@ -388,30 +405,26 @@ def views() -> None:
             key="cal_view",
             label_visibility="collapsed",
         )
+    if is_staff and top[1].button(t("cal.new"), type="primary", icon=":material/add:", key="cal_new"):
+        st.query_params["new"] = "1"
+        st.rerun()
     chosen = view or "month"
     anchor: date = st.session_state["cal_anchor"]
     if chosen != "list":
-        with top[1]:
-            a, b, c, d = st.columns([1, 1, 1, 3], vertical_alignment="center")
-            a.button(
-                t(f"cal.previous_{chosen}"), icon=":material/chevron_left:", key="cal_prev", on_click=shift, args=(-1,)
-            )
-            b.button(t("cal.today"), key="cal_today", on_click=go_today)
-            c.button(
-                t(f"cal.next_{chosen}"), icon=":material/chevron_right:", key="cal_next", on_click=shift, args=(1,)
-            )
-            if chosen == "month":
-                d.markdown(f"**{t('cal.month_title', year=anchor.year, month=anchor.month)}**")
-            else:
-                first, last = week_range(anchor)
-                d.markdown(f"**{format_date(first)} – {format_date(last)}**")
-    if is_staff:
-        with top[2]:
-            if st.button(t("cal.new"), type="primary", icon=":material/add:", key="cal_new"):
-                st.query_params["new"] = "1"
-                st.rerun()
+        a, b, c, d = st.columns([1.3, 1, 1.3, 5], vertical_alignment="center")
+        a.button(
+            t(f"cal.previous_{chosen}"), icon=":material/chevron_left:", key="cal_prev", on_click=shift, args=(-1,)
+        )
+        b.button(t("cal.today"), key="cal_today", on_click=go_today)
+        c.button(t(f"cal.next_{chosen}"), icon=":material/chevron_right:", key="cal_next", on_click=shift, args=(1,))
+        if chosen == "month":
+            d.markdown(f"#### {t('cal.month_title', year=anchor.year, month=anchor.month)}")
+        else:
+            first, last = week_range(anchor)
+            d.markdown(f"#### {format_date(first)} – {format_date(last)}")
     filters = filters_panel()
-    styles()
+    if chosen != "list":
+        styles()
     if chosen == "month":
         first, last = month_range(anchor)
         grid(first, last, filters, week=False, month=anchor.month)
