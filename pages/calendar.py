@@ -594,7 +594,8 @@ def new_activity_page() -> None:
             st.info(t("cal.copy_hint"), icon=":material/content_copy:")
         except NotFound:
             st.warning(t("error.not_found"))
-    prefix = f"a_new_{copy_of or 'blank'}"
+    # every field is keyed by this prefix: a new generation after a save starts the next form empty
+    prefix = f"a_new_{copy_of or 'blank'}_{st.session_state.get('_a_new_gen', 0)}"
     data, repeat, count = activity_form(prefix, initial, creating=True)
     field_error(EDIT_FORM, "_form")
     back, save_col = st.columns([1, 1])
@@ -620,7 +621,8 @@ def new_activity_page() -> None:
             st.query_params.clear()
             st.query_params["id"] = str(created[0])
             message = t("cal.created_series", count=len(created)) if len(created) > 1 else t("cal.created")
-            done(message, prefix + "_title")
+            st.session_state["_a_new_gen"] = int(st.session_state.get("_a_new_gen", 0)) + 1
+            done(message)
         st.rerun()
 
 
