@@ -876,6 +876,8 @@ def get_activity(*, session: Session, actor: Actor, activity_id: int) -> Activit
     ]
     signups = []
     position = 0
+    # Notes on a sign-up may carry a contact person or a phone: partner demos (viewers) do not receive them.
+    masked = actor.role == Role.VIEWER
     for s, unit, province in session.execute(
         select(Signup, Organisation.name, Organisation.province)
         .join(Organisation, Organisation.id == Signup.organisation_id)
@@ -893,10 +895,10 @@ def get_activity(*, session: Session, actor: Actor, activity_id: int) -> Activit
                 kind=s.kind,
                 status=s.status,
                 people=s.people,
-                note=s.note,
+                note="" if masked else s.note,
                 created_at=s.created_at,
                 cancelled_at=s.cancelled_at,
-                cancel_reason=s.cancel_reason,
+                cancel_reason="" if masked else s.cancel_reason,
                 version=s.version,
                 position=position if waiting else None,
             )
