@@ -195,11 +195,13 @@ def check_outcome(data: Outcome, *, starts_at: datetime, ends_at: datetime) -> O
     if not 0 <= int(data.volunteers) <= MAX_VOLUNTEERS:
         raise ValidationError("validation.number_range", field="volunteers", min=0, max=MAX_VOLUNTEERS)
     try:
-        hours = Decimal(str(data.service_hours)).quantize(Decimal("0.1"))
+        hours = Decimal(str(data.service_hours))
+        # NaN and infinity compare and round badly: refused before any arithmetic
+        if not hours.is_finite() or hours < 0:
+            raise ValidationError("validation.number_invalid", field="service_hours")
+        hours = hours.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         raise ValidationError("validation.number_invalid", field="service_hours") from None
-    if hours < 0 or not hours.is_finite():
-        raise ValidationError("validation.number_invalid", field="service_hours")
     span_hours = Decimal((ends_at - starts_at).total_seconds()) / Decimal(3600)
     most = (span_hours * int(data.volunteers)).quantize(Decimal("0.1"))
     if hours > most:

@@ -2,8 +2,8 @@
 expanded, each occurrence with its own UID), times in Asia/Shanghai with its VTIMEZONE, cancelled ones marked."""
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 import icalendar
 
@@ -13,8 +13,9 @@ UID_DOMAIN = "eco-volunteer-network"
 PRODID = "-//National Ecological Environment Volunteer Service Network//Activity calendar//ZH"
 
 
-class IcsSource(Protocol):
-    """What an event is made from (db.services.activities.IcsActivity)."""
+@dataclass(frozen=True)
+class IcsActivity:
+    """What an event is made of (db.services.activities.ics_activities returns these)."""
 
     id: int
     title: str
@@ -38,7 +39,7 @@ def activity_uid(activity_id: int) -> str:
 
 
 def to_ics(
-    activities: Iterable[IcsSource],
+    activities: Iterable[IcsActivity],
     *,
     name: str,
     category_label: Callable[[str], str],

@@ -31,7 +31,7 @@ from domain.organisations import PROVINCES
 from ui.auth import require_role
 from ui.cache import cached_read
 from ui.charts import CATEGORY_COLOURS
-from ui.forms import field_error, fresh_key, plain, remember_error, renew, save
+from ui.forms import field_error, finish, fresh_key, plain, remember_error, save, show_notice
 from ui.i18n import current_language, enum_label, format_date, format_datetime, language, t
 from ui.tabular import export_buttons, pager, record_table
 
@@ -56,18 +56,12 @@ on = today()
 
 
 def notice() -> None:
-    message = st.session_state.pop(NOTICE, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
+    show_notice(NOTICE)
 
 
 def done(message: str, *bases: str) -> None:
-    st.session_state[NOTICE] = message
-    for base in bases:
-        renew(base)
-    for key in [k for k in st.session_state if str(k).startswith("_a_seen_")]:
-        st.session_state.pop(key, None)
-    st.rerun()
+    """After a successful action: say so, empty the forms named, forget the versions seen, run again."""
+    finish(NOTICE, message, *bases, forget=("_a_seen_",))
 
 
 def minute() -> datetime:

@@ -16,7 +16,7 @@ from domain.errors import NotFound, ValidationError
 from domain.roles import Role
 from ui.auth import require_role
 from ui.charts import counts_bar, term_timeline
-from ui.forms import field_error, fresh_key, plain, remember_error, renew, save
+from ui.forms import field_error, finish, fresh_key, plain, remember_error, save, show_notice
 from ui.i18n import enum_label, format_date, format_datetime, t
 from ui.printable import minutes_html, notice_html
 from ui.tabular import export_buttons, record_table
@@ -33,23 +33,20 @@ reads_all = actor.role in (Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL)
 on = today()
 
 
+SEEN = ("_c_seen_", "_m_seen_")
+
+
 def notice() -> None:
-    message = st.session_state.pop(NOTICE, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
+    show_notice(NOTICE)
 
 
 def done(message: str, *bases: str) -> None:
     """After a successful action: say so, empty the forms named, forget what the user had seen, run again."""
-    st.session_state[NOTICE] = message
-    for base in bases:
-        renew(base)
-    forget_seen()
-    st.rerun()
+    finish(NOTICE, message, *bases, forget=SEEN)
 
 
 def forget_seen() -> None:
-    for key in [k for k in st.session_state if str(k).startswith(("_c_seen_", "_m_seen_"))]:
+    for key in [k for k in st.session_state if str(k).startswith(SEEN)]:
         st.session_state.pop(key, None)
 
 

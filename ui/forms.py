@@ -53,6 +53,24 @@ def renew(base: str) -> None:
     st.session_state[f"_generation_{base}"] = int(st.session_state.get(f"_generation_{base}", 0)) + 1
 
 
+def show_notice(state_key: str) -> None:
+    """Show, once, the success message an action left for the next run."""
+    message = st.session_state.pop(state_key, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def finish(state_key: str, message: str, *bases: str, forget: tuple[str, ...] = ()) -> None:
+    """After a successful action: keep its message for the next run, empty the forms keyed by `bases`, forget
+    what the user had seen of the records (state keys starting with `forget`), and run again."""
+    st.session_state[state_key] = message
+    for base in bases:
+        renew(base)
+    for key in [k for k in st.session_state if forget and str(k).startswith(forget)]:
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
 def clear_errors(form: str) -> None:
     """Forget the refusals of a form (after a successful save)."""
     st.session_state.pop(f"_errors_{form}", None)

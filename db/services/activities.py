@@ -41,6 +41,7 @@ from domain.activities import (
 )
 from domain.clock import SHANGHAI, today
 from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from domain.ical import IcsActivity
 from domain.organisations import PROVINCES, OrgStatus
 from domain.roles import Actor, Role
 from domain.text import bounded_text, name_key
@@ -245,6 +246,12 @@ def _lock_activity(session: Session, activity_id: int) -> Activity:
     return activity
 
 
+def _live_activity(session: Session, activity_id: int) -> Activity:
+    """The activity, locked, refusing a cancelled one (nothing changes on it any more)."""
+    activity = _live_activity(session, activity_id)
+    return activity
+
+
 def _confirmed_people(session: Session, activity_id: int) -> int:
     return int(
         session.scalar(
@@ -296,9 +303,7 @@ def update_activity(
 ) -> int:
     """Save an edit made on the version the user saw; more capacity promotes the waitlist. Returns the new
     version."""
-    before = _lock_activity(session, activity_id)
-    if before.cancelled_at is not None:
-        raise ValidationError("validation.activity_cancelled")
+    before = _live_activity(session, activity_id)
     if before.version != expected_version:
         raise StaleRecord()
     values, co = _clean(session, data)
@@ -337,9 +342,7 @@ def update_activity(
 def cancel_activity(*, session: Session, actor: Actor, activity_id: int, expected_version: int, reason: str) -> int:
     """Cancel an activity with a reason (never deleted: its record and sign-ups stay). Returns the new version."""
     text = bounded_text(reason, field="cancel_reason", limit=MAX_NOTE, required=True)
-    activity = _lock_activity(session, activity_id)
-    if activity.cancelled_at is not None:
-        raise ValidationError("validation.activity_cancelled")
+    _live_activity(session, activity_id)
     version = versioned_update(
         session=session,
         model=Activity,
@@ -362,9 +365,7 @@ def cancel_activity(*, session: Session, actor: Actor, activity_id: int, expecte
 @requires(Role.ADMIN, Role.SECRETARIAT)
 def record_outcome(*, session: Session, actor: Actor, activity_id: int, expected_version: int, outcome: Outcome) -> int:
     """Volunteers, service hours, summary and link of an activity that has begun. Returns the new version."""
-    activity = _lock_activity(session, activity_id)
-    if activity.cancelled_at is not None:
-        raise ValidationError("validation.activity_cancelled")
+    activity = _live_activity(session, activity_id)
     if activity.starts_at > utcnow():
         raise ValidationError("validation.outcome_before_start")
     clean = check_outcome(outcome, starts_at=activity.starts_at, ends_at=activity.ends_at)
@@ -422,9 +423,7 @@ def add_signup(
     """Record a member unit's sign-up (confirmed while places last, then waitlisted) or an invitation."""
     if kind not in {k.value for k in SignupKind}:
         raise ValidationError("validation.choice", field="signup_kind")
-    activity = _lock_activity(session, activity_id)
-    if activity.cancelled_at is not None:
-        raise ValidationError("validation.activity_cancelled")
+    activity = _live_activity(session, activity_id)
     if activity.ends_at <= utcnow():
         raise ValidationError("validation.activity_over")
     _check_units(session, [organisation_id], "organisation")
@@ -934,26 +933,6 @@ def get_activity(*, session: Session, actor: Actor, activity_id: int) -> Activit
         updated_at=a.updated_at,
         signups=signups,
     )
-
-
-@dataclass(frozen=True)
-class IcsActivity:
-    """What an .ics event carries of an activity."""
-
-    id: int
-    title: str
-    category: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str
-    online_link: str
-    description: str
-    organiser: str
-    cancelled: bool
-    series_id: str | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def ics_activities(
