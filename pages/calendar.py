@@ -53,6 +53,11 @@ assert user is not None
 actor = user.actor()
 is_staff = actor.is_staff
 on = today()
+# Streamlit drops a widget's value in a run that does not draw it: the view and the filters are kept across a
+# visit to an activity's page, so 返回日历 comes back to the same view, range and filters.
+KEPT = ("cal_view", "cal_f_", "cal_list_", "cal_page", "_generation_cal_f_org")
+for _key in [k for k in st.session_state if str(k).startswith(KEPT)]:
+    st.session_state[_key] = st.session_state[_key]
 
 
 def notice() -> None:
@@ -378,16 +383,19 @@ def calendar_bytes(items: list[svc.IcsActivity]) -> bytes:
 def views() -> None:
     st.title(t("page.calendar"))
     notice()
-    wanted = st.query_params.get("view")
-    if "cal_view" not in st.session_state:
+    # A link (a home-page reminder) may name the view, the list's range and the outcome filter: applied whenever
+    # the link's parameters are new, also when this session has been on the calendar before.
+    link = tuple(st.query_params.get(p, "") for p in ("view", "from", "to", "needs_outcome"))
+    if st.session_state.get("_cal_link") != link or "cal_view" not in st.session_state:
+        st.session_state["_cal_link"] = link
+        wanted = link[0]
         st.session_state["cal_view"] = wanted if wanted in ("month", "week", "list") else "month"
-        # a link (a home-page reminder) may name the list's range and the outcome filter
-        for param, state in (("from", "cal_list_from"), ("to", "cal_list_to")):
+        for value, state in ((link[1], "cal_list_from"), (link[2], "cal_list_to")):
             try:
-                st.session_state[state] = date.fromisoformat(st.query_params.get(param, ""))
+                st.session_state[state] = date.fromisoformat(value)
             except ValueError:
                 pass
-        if st.query_params.get("needs_outcome") == "1":
+        if link[3] == "1":
             st.session_state["cal_f_needs_outcome"] = True
     st.session_state.setdefault("cal_anchor", on)
     top = st.columns([4, 1], vertical_alignment="center")
@@ -742,7 +750,8 @@ def signups_section(a: svc.ActivityDetail) -> None:
     if live:
         st.dataframe(pd.DataFrame(lines(live), columns=headers), hide_index=True, width="stretch")
     else:
-        st.info(t("cal.no_signups_staff" if is_staff else "cal.no_signups"), icon=":material/group_add:")
+        open_for_signups = is_staff and a.cancelled_at is None and a.status != ActivityStatus.FINISHED.value
+        st.info(t("cal.no_signups_staff" if open_for_signups else "cal.no_signups"), icon=":material/group_add:")
     if withdrawn:
         with st.expander(t("cal.withdrawn", count=len(withdrawn))):
             st.dataframe(

@@ -4,12 +4,15 @@ Every unit and person here is fictional. The demo password is public by design a
 databases, which the app marks with a 演示数据 banner. Each screen's issue extends `SEEDERS`.
 """
 
+import calendar
 import os
 import random
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -17,12 +20,15 @@ from stdnum.cn import uscc
 
 from db.engine import get_engine, transaction
 from db.migrate import upgrade_to_head
-from db.models import Application, CouncilTerm, Organisation, User
-from db.services import applications, council, meetings, organisations, settings, users
+from db.models import Activity, Application, CouncilTerm, Organisation, Signup, User
+from db.services import activities, applications, council, meetings, organisations, settings, users
+from domain import clock
+from domain.activities import Category, Outcome, Repeat, SignupKind, SignupStatus, local_datetime
 from domain.applications import ApplicationInput, AppliedFor, AppStatus, Channel, Opinion
 from domain.clock import SHANGHAI
 from domain.council import SEATS, MeetingKind, TermSource
-from domain.organisations import OrganisationInput, OrgKind
+from domain.holidays import day_marks, known_year
+from domain.organisations import NATIONAL, OrganisationInput, OrgKind, OrgStatus
 from domain.roles import ANONYMOUS, Actor, Role
 from domain.text import name_key
 
@@ -34,7 +40,7 @@ DEMO_ACCOUNTS = {
     "demo_viewer": (Role.VIEWER, "演示合作方"),
 }
 SECRETARIAT_NAME = "生态环境部宣传教育中心"
-TODAY = date.today()
+TODAY = clock.today()  # Asia/Shanghai, as every service judges dates
 
 # (province, city, administrative division code) — a city per provincial region for believable variety.
 PLACES = [
@@ -270,6 +276,15 @@ NOTES = {
 }
 
 
+def _secretariat_actor(session: Session) -> Actor:
+    """demo_secretariat, who keeps the network's records."""
+    return Actor(
+        user_id=session.scalar(select(User.id).where(User.username == "demo_secretariat")),
+        username="demo_secretariat",
+        role=Role.SECRETARIAT,
+    )
+
+
 def _council_actors(ctx: DemoContext) -> list[Actor]:
     """One council account per seated unit (demo_council holds seat 1; the others are for opinions)."""
     actors = []
@@ -296,11 +311,7 @@ def seed_applications(ctx: DemoContext, count: int = 320) -> None:
     the approved ones become members, so the directory holds a few hundred units with their history."""
     rng, session = ctx.rng, ctx.session
     council_actors = _council_actors(ctx)
-    staff = Actor(
-        user_id=session.scalar(select(User.id).where(User.username == "demo_secretariat")),
-        username="demo_secretariat",
-        role=Role.SECRETARIAT,
-    )
+    staff = _secretariat_actor(session)
     members = list(ctx.organisation_ids[1:])
     taken = set(session.scalars(select(Organisation.name_key)).all())
     outcomes, weights = zip(*OUTCOMES, strict=True)
@@ -477,6 +488,522 @@ def seed_council_history(ctx: DemoContext) -> None:
         )
 
 
+class _Unit(NamedTuple):
+    """A member unit as the calendar seeder picks it: organiser, co-organiser or a unit signing up."""
+
+    id: int
+    province: str
+    city: str
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """How the activities of a category look: how often, how long, where, how many take part."""
+
+    weight: int
+    lengths: tuple[int, int, int, int, int]  # weights of 2 hours, half a day, a day, two days, three days
+    online: float  # share held online
+    capacities: tuple[int, ...]  # empty: no limit
+    weekends: bool  # may fall on a day off (volunteers go out at weekends; trainings keep working days)
+    volunteers: tuple[int, int]
+    venues: tuple[str, ...]  # where it takes place, in the host's city
+    description: str
+    summary: str
+
+
+PROFILES = {
+    Category.TRAINING: _Profile(
+        18, (1, 2, 3, 3, 2), 0.3, (30, 40, 50, 60, 80, 100, 120), False, (20, 100),
+        ("{city}市生态环境宣传教育中心培训室", "{city}市志愿服务指导中心多功能厅"),
+        "面向成员单位志愿服务骨干，讲授志愿服务组织管理、项目设计与安全保障等内容。",
+        "学员完成全部课程，考核合格后颁发结业证书。",
+    ),
+    Category.SEMINAR: _Profile(
+        14, (3, 4, 2, 1, 0), 0.3, (), False, (12, 60),
+        ("{city}市生态环境局第一会议室", "{city}市志愿服务指导中心会议室"),
+        "成员单位代表围绕志愿服务组织与项目开展情况交流经验、研讨问题。",
+        "与会代表交流发言，形成会议纪要报送秘书处。",
+    ),
+    Category.SHOWCASE: _Profile(
+        12, (1, 3, 3, 1, 0), 0.05, (), True, (20, 150),
+        ("{city}市民广场", "{city}市科技馆临展厅"),
+        "通过展板、互动体验和科普讲解，宣传生态文明理念和志愿服务成果。",
+        "现场发放宣传资料，市民踊跃参与互动体验。",
+    ),
+    Category.VOLUNTEERING: _Profile(
+        26, (3, 4, 2, 0, 0), 0.0, (), True, (15, 200),
+        ("{city}市湿地公园", "{city}市城区河道沿线", "{city}市森林公园", "{city}市社区党群服务中心"),
+        "组织志愿者开展河湖巡护、垃圾清理、生态宣传等志愿服务。",
+        "志愿者清理垃圾、劝导不文明行为，并记录巡护情况。",
+    ),
+    Category.FORUM: _Profile(
+        5, (0, 0, 3, 2, 0), 0.15, (150, 200, 300), False, (40, 200),
+        ("{city}国际会议中心",),
+        "邀请专家学者、成员单位和志愿者代表围绕生态环境志愿服务发展开展交流。",
+        "论坛发布倡议，与会代表围绕主题开展研讨。",
+    ),
+    Category.RESEARCH: _Profile(
+        8, (0, 1, 3, 2, 2), 0.1, (), False, (5, 40),
+        ("{city}市及周边区县",),
+        "深入基层了解生态环境志愿服务开展情况，形成调研报告。",
+        "完成问卷调查和实地走访，形成调研报告初稿。",
+    ),
+    Category.BRAND: _Profile(
+        8, (2, 3, 2, 0, 0), 0.2, (), False, (10, 80),
+        ("{city}市青年活动中心",),
+        "展示和推介生态环境志愿服务品牌项目，交流项目运营经验。",
+        "项目团队进行展示推介，专家现场点评。",
+    ),
+    Category.OTHER: _Profile(
+        7, (3, 3, 1, 0, 0), 0.3, (), False, (8, 50),
+        ("{city}市志愿服务指导中心",),
+        "网络成员单位之间的联络与协作活动。",
+        "活动按计划完成。",
+    ),
+}  # fmt: skip
+# (start, end, days later the end falls) for each length: 2 hours up to 3 days, in Asia/Shanghai working hours.
+SLOTS = (
+    ((time(9), time(11), 0), (time(9, 30), time(11, 30), 0), (time(14, 30), time(16, 30), 0)),
+    ((time(9), time(12), 0), (time(14), time(17), 0)),
+    ((time(9), time(17, 30), 0),),
+    ((time(9), time(17), 1),),
+    ((time(9), time(12), 2), (time(8, 30), time(17), 2)),
+)
+YANGTZE = frozenset({"青海", "西藏", "四川", "云南", "重庆", "湖北", "湖南", "江西", "安徽", "江苏", "上海", NATIONAL})
+COAST = frozenset({"辽宁", "河北", "天津", "山东", "江苏", "上海", "浙江", "福建", "广东", "广西", "海南", NATIONAL})
+SECRETARIAT_ONLY = frozenset({NATIONAL})
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5)}  # 元旦, 劳动节, 国庆节
+BACKBONE = "生态环境志愿服务骨干培训班（第{n}期）"  # numbered in date order once every activity is planned
+# Titles by category, each with the organisers' provinces it suits (None: any; 全国: the secretariat's own).
+ACTIVITY_TITLES: dict[Category, list[tuple[str, frozenset[str] | None]]] = {
+    Category.TRAINING: [
+        (BACKBONE, SECRETARIAT_ONLY),
+        ("{region}生态环境志愿服务项目管理培训", None),
+        ("环境教育讲解员能力提升培训", None),
+        ("志愿服务安全与风险防范专题培训", None),
+        ("生态环境志愿服务宣讲员培训", None),
+        ("自然教育导赏员培训", None),
+    ],
+    Category.SEMINAR: [
+        ("生态环境志愿服务经验交流会", None),
+        ("河湖保护志愿服务研讨会", None),
+        ("青少年自然教育工作研讨会", None),
+        ("垃圾分类社区志愿服务交流座谈会", None),
+        ("企业环境志愿服务交流沙龙", None),
+        ("{region}生态环境志愿服务组织负责人座谈会", None),
+    ],
+    Category.SHOWCASE: [
+        ("“美丽中国，我是行动者”主题宣传活动", None),
+        ("生态环境志愿服务摄影作品展", None),
+        ("生物多样性保护科普展", None),
+        ("{region}生态环境志愿服务成果展", None),
+        ("环保设施向公众开放日志愿讲解", None),
+    ],
+    Category.VOLUNTEERING: [
+        ("长江大保护河湖巡护行动", YANGTZE),
+        ("净滩行动——海岸垃圾清理", COAST),
+        ("{region}河湖巡护志愿服务行动", None),
+        ("湿地鸟类调查与保护志愿服务", None),
+        ("社区垃圾分类入户宣传", None),
+        ("城市公园植树护绿志愿服务", None),
+        ("“无废城市”社区志愿服务", None),
+    ],
+    Category.FORUM: [
+        ("生态环境志愿服务论坛", SECRETARIAT_ONLY),
+        ("生态环境志愿服务高质量发展论坛", None),
+        ("青年生态文明论坛", None),
+        ("长江生态保护志愿服务论坛", YANGTZE),
+    ],
+    Category.RESEARCH: [
+        ("{region}生态环境志愿服务组织现状调研", None),
+        ("城市河流水质公众监测调查", None),
+        ("公众生态环境行为调查", None),
+        ("志愿服务队伍建设情况专题调研", None),
+    ],
+    Category.BRAND: [
+        ("生态环境志愿服务品牌项目路演", None),
+        ("“绿色守护者”品牌项目启动仪式", None),
+        ("品牌项目申报辅导会", None),
+        ("优秀生态环境志愿服务项目交流展示", None),
+    ],
+    Category.OTHER: [
+        ("成员单位联络员工作会", None),
+        ("志愿服务数据填报说明会", None),
+        ("秘书处开放日", SECRETARIAT_ONLY),
+    ],
+}
+CANCEL_REASONS = {
+    Category.VOLUNTEERING: "气象部门发布暴雨预警，为保障志愿者安全，本次活动取消。",
+    Category.SHOWCASE: "活动场地临时检修，本次活动取消，后续安排另行通知。",
+}
+OTHER_CANCEL_REASON = "因工作安排调整，本次活动取消，后续安排另行通知。"
+WITHDRAW_REASON = "单位工作安排冲突，无法派员参加。"
+SIGNUP_NOTES = ["", "", "", "", "需开具培训证明", "含新入职志愿服务管理人员", "请安排无障碍座位"]
+
+
+@dataclass
+class _Plan:
+    """An activity (or a series) before it is created; `role` marks the ones the demo needs to show something."""
+
+    title: str
+    category: Category
+    starts_at: datetime
+    ends_at: datetime
+    organiser: _Unit | None  # None: the secretariat
+    co: tuple[_Unit, ...] = ()
+    province: str = NATIONAL
+    place: str = ""
+    link: str = ""
+    capacity: int | None = None
+    repeat: Repeat = Repeat.NONE
+    count: int = 1
+    role: str = ""  # "full" (a waitlist), "withdraw" (a withdrawal promotes the waitlist), "invite" (invitations)
+
+
+def _months_later(day: date, months: int) -> date:
+    """The same day `months` later (earlier when negative), on the month's last day when it is shorter."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class _Planner:
+    """Draws believable activities: organiser, title, place, day and hours, capacity."""
+
+    def __init__(self, rng: random.Random, units: list[_Unit], first: date, last: date) -> None:
+        self.rng, self.units = rng, units
+        self.marks = day_marks(first - timedelta(days=7), last + timedelta(days=7))
+
+    def working(self, day: date) -> bool:
+        """A working day: Monday to Friday unless a holiday, or a weekend day worked instead (调休). For a year
+        the State Council has not published yet, at least the fixed-date holidays are kept free."""
+        mark = self.marks.get(day)
+        if mark is not None:
+            return not mark.off
+        return day.weekday() < 5 and (known_year(day.year) or (day.month, day.day) not in FIXED_HOLIDAYS)
+
+    def next_working(self, day: date, days: int = 1) -> date:
+        """The first day from `day` that begins `days` working days in a row."""
+        while not all(self.working(day + timedelta(days=n)) for n in range(days)):
+            day += timedelta(days=1)
+        return day
+
+    def co_organisers(self, organiser: _Unit | None) -> tuple[_Unit, ...]:
+        """Sometimes one or two units of the organiser's province (any province for the secretariat)."""
+        near = [u for u in self.units if organiser is None or (u.province == organiser.province and u != organiser)]
+        if not near or self.rng.random() > (0.5 if organiser is None else 0.25):
+            return ()
+        return tuple(self.rng.sample(near, min(len(near), self.rng.choice([1, 1, 2]))))
+
+    def where(self, category: Category, host: _Unit | None, online: bool) -> tuple[str, str]:
+        """(place, online link): a place in the host's city (Beijing for the secretariat), or a meeting link."""
+        if online:
+            return "", f"https://meeting.example.org/j/{self.rng.randrange(10**8, 10**9)}"
+        city = (host.city or host.province) if host is not None else "北京"
+        return self.rng.choice(PROFILES[category].venues).format(city=city) + "（演示地址）", ""
+
+    def plan(self, category: Category, days: list[date]) -> _Plan:
+        """A random activity of the category on one of the days, organised by a member unit or the secretariat."""
+        rng, profile = self.rng, PROFILES[category]
+        organiser = None if rng.random() < 0.25 else rng.choice(self.units)
+        home = organiser.province if organiser is not None else NATIONAL
+        title = rng.choice([t for t, scope in ACTIVITY_TITLES[category] if scope is None or home in scope])
+        region = "全国" if organiser is None else f"{organiser.city}市" if organiser.city else organiser.province
+        start, end, extra = rng.choice(SLOTS[rng.choices(range(len(SLOTS)), weights=profile.lengths)[0]])
+        for _ in range(20):
+            day = rng.choice(days)
+            if profile.weekends or all(self.working(day + timedelta(days=n)) for n in range(extra + 1)):
+                break
+        co = self.co_organisers(organiser)
+        online = rng.random() < profile.online
+        place, link = self.where(category, organiser or (co[0] if co else None), online)
+        capacity = rng.choice(profile.capacities) if profile.capacities else None
+        return _Plan(
+            title=title.replace("{region}", region),
+            category=category,
+            starts_at=local_datetime(day, start),
+            ends_at=local_datetime(day + timedelta(days=extra), end),
+            organiser=organiser,
+            co=co,
+            province=home if rng.random() < 0.9 else NATIONAL,
+            place=place,
+            link=link,
+            capacity=max(capacity, 200) if capacity is not None and online else capacity,
+        )
+
+    def secretariat(
+        self,
+        title: str,
+        category: Category,
+        day: date,
+        hours: tuple[time, time],
+        *,
+        days: int = 0,
+        online: bool = False,
+        capacity: int | None = None,
+        repeat: Repeat = Repeat.NONE,
+        count: int = 1,
+        role: str = "",
+    ) -> _Plan:
+        """An activity the secretariat organises on the network's behalf, sometimes hosted by a member unit."""
+        co = self.co_organisers(None)
+        place, link = self.where(category, co[0] if co else None, online)
+        return _Plan(
+            title=title,
+            category=category,
+            starts_at=local_datetime(day, hours[0]),
+            ends_at=local_datetime(day + timedelta(days=days), hours[1]),
+            organiser=None,
+            co=co,
+            place=place,
+            link=link,
+            capacity=capacity,
+            repeat=repeat,
+            count=count,
+            role=role,
+        )
+
+
+def _plan_calendar(planner: _Planner, today: date, first: date, last: date) -> list[_Plan]:
+    """About 10–20 activities a month from `first` to `last`, plus the ones the demo must show: full trainings
+    with a waitlist, a withdrawal, a forum with invitations, a weekly and a monthly series, a training running
+    today and the environment days; in date order, the backbone trainings numbered."""
+    rng = planner.rng
+    months: list[tuple[list[date], int]] = []  # the days of each month in [first, last], and how many activities
+    month = first.replace(day=1)
+    while month <= last:
+        following = _months_later(month, 1)
+        days = [d for d in (month + timedelta(days=n) for n in range((following - month).days)) if first <= d <= last]
+        months.append((days, max(1, round(rng.randint(9, 17) * len(days) / (following - month).days))))
+        month = following
+    # The categories in their proportions, shuffled over the months (independent draws left one category scarce).
+    total, weight = sum(n for _, n in months), sum(p.weight for p in PROFILES.values())
+    deck = [c for c, p in PROFILES.items() for _ in range(max(1, round(total * p.weight / weight)))]
+    rng.shuffle(deck)
+    deck = (deck + rng.choices(deck, k=total))[:total]
+    plans = [planner.plan(deck.pop(), days) for days, n in months for _ in range(n)]
+    for offset, capacity, role in ((12, 30, "full"), (33, 40, "full"), (54, 36, "withdraw")):
+        day = planner.next_working(today + timedelta(days=offset), days=2)
+        plans.append(
+            planner.secretariat(
+                BACKBONE, Category.TRAINING, day, (time(9), time(17)), days=1, capacity=capacity, role=role
+            )
+        )
+    forum_day = planner.next_working(today + timedelta(days=40), days=2)
+    plans.append(
+        planner.secretariat(
+            "生态环境志愿服务论坛", Category.FORUM, forum_day, (time(9), time(17)), days=1, capacity=300, role="invite"
+        )
+    )
+    # Running now: a training on working days, otherwise a weekend volunteer action.
+    workdays = all(planner.working(today + timedelta(days=n)) for n in (-1, 0, 1))
+    running = planner.plan(Category.TRAINING if workdays else Category.VOLUNTEERING, [today])
+    running.starts_at = local_datetime(today - timedelta(days=1), time(9))
+    running.ends_at = local_datetime(today + timedelta(days=1), time(17))
+    plans.append(running)
+    wednesday = today - timedelta(days=14)
+    wednesday -= timedelta(days=(wednesday.weekday() - 2) % 7)
+    plans.append(
+        planner.secretariat(
+            "志愿服务管理线上课堂",
+            Category.TRAINING,
+            wednesday,
+            (time(14, 30), time(16, 30)),
+            online=True,
+            capacity=300,
+            repeat=Repeat.WEEKLY,
+            count=4,
+        )
+    )
+    plans.append(
+        planner.secretariat(
+            "成员单位月度工作交流会",
+            Category.SEMINAR,
+            _months_later(today.replace(day=10), -4),
+            (time(15), time(17)),
+            online=True,
+            repeat=Repeat.MONTHLY,
+            count=6,
+        )
+    )
+    for year in range(first.year, last.year + 1):
+        for day, title, category in (
+            (date(year, 6, 5), "六五环境日主题宣传活动", Category.SHOWCASE),
+            (date(year, 8, 15), "全国生态日主题志愿服务活动", Category.VOLUNTEERING),
+        ):
+            if first <= day <= last:
+                plans.append(planner.secretariat(title, category, day, (time(9), time(12))))
+    plans.sort(key=lambda p: p.starts_at)
+    n = 0
+    for plan in plans:
+        if "{n}" in plan.title:
+            n += 1
+            plan.title = plan.title.replace("{n}", str(n))
+    return plans
+
+
+def _outcome(rng: random.Random, category: Category, starts_at: datetime, ends_at: datetime, number: int) -> Outcome:
+    """Volunteers and service hours within what the activity's span allows, with a short summary."""
+    low, high = PROFILES[category].volunteers
+    volunteers = rng.randint(low, high)
+    span = Decimal((ends_at - starts_at).total_seconds()) / 3600
+    days = (ends_at.astimezone(SHANGHAI).date() - starts_at.astimezone(SHANGHAI).date()).days + 1
+    worked = min(span, Decimal("7.5") * days) * Decimal(str(round(rng.uniform(0.6, 1.0), 2)))
+    hours = (worked * volunteers).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    summary = f"{volunteers}名志愿者参加，累计志愿服务{hours}小时。{PROFILES[category].summary}（演示数据）"
+    link = f"https://news.example.org/evsn/{starts_at:%Y%m}/{number}.html" if rng.random() < 0.4 else ""
+    return Outcome(volunteers=volunteers, service_hours=hours, summary=summary, link=link)
+
+
+def _version(session: Session, model: type[Activity] | type[Signup], record_id: int) -> int:
+    return int(session.scalar(select(model.version).where(model.id == record_id)) or 0)
+
+
+def _sign_up(ctx: DemoContext, staff: Actor, activity_id: int, unit: _Unit, people: int, kind: SignupKind) -> str:
+    """A unit's sign-up or invitation through the service; returns its status."""
+    return activities.add_signup(
+        session=ctx.session,
+        actor=staff,
+        activity_id=activity_id,
+        organisation_id=unit.id,
+        people=people,
+        kind=kind.value,
+        note=ctx.rng.choice(SIGNUP_NOTES) if kind is SignupKind.SIGNUP else "",
+    ).status
+
+
+def _withdraw_until_promoted(ctx: DemoContext, staff: Actor, activity_id: int) -> None:
+    """A confirmed unit withdraws and the first one waiting moves up: a group at least as large as the first
+    waiting one frees room enough (otherwise the largest withdraws and the next try follows)."""
+    for _ in range(5):
+        rows = ctx.session.execute(
+            select(Signup.id, Signup.people, Signup.status)
+            .where(Signup.activity_id == activity_id, Signup.status != SignupStatus.CANCELLED.value)
+            .order_by(Signup.created_at, Signup.id)
+        ).all()
+        waiting = [r for r in rows if r.status == SignupStatus.WAITLISTED.value]
+        confirmed = [r for r in rows if r.status == SignupStatus.CONFIRMED.value]
+        large = [r for r in confirmed if r.people >= waiting[0].people]
+        leaving = ctx.rng.choice(large) if large else max(confirmed, key=lambda r: r.people)
+        if activities.cancel_signup(
+            session=ctx.session,
+            actor=staff,
+            signup_id=leaving.id,
+            expected_version=_version(ctx.session, Signup, leaving.id),
+            reason=WITHDRAW_REASON,
+        ):
+            return
+    raise AssertionError(f"no waitlisted unit moved up on activity {activity_id}")
+
+
+def seed_activities(ctx: DemoContext) -> None:
+    """Eighteen months of the calendar, about 250 activities of every category: the 15 months before today
+    with outcomes (a few recent ones still without, so the home page reminds), the next three months with
+    sign-ups, full trainings with a waitlist, a withdrawal that moved a unit up, forum invitations; a weekly
+    and a monthly series; a few cancelled. The services refuse sign-ups once an activity is over, so only
+    running and upcoming activities have them."""
+    rng, session = ctx.rng, ctx.session
+    staff = _secretariat_actor(session)
+    today = clock.today()
+    first, last = _months_later(today, -15), _months_later(today, 3)
+    units = [
+        _Unit(int(i), p, c)
+        for i, p, c in session.execute(
+            select(Organisation.id, Organisation.province, Organisation.city)
+            .where(Organisation.status == OrgStatus.MEMBER.value, Organisation.is_secretariat.is_(False))
+            .order_by(Organisation.id)
+        )
+    ]
+    plans: dict[int, _Plan] = {}
+    for plan in _plan_calendar(_Planner(rng, units, first, last), today, first, last):
+        data = activities.ActivityInput(
+            title=plan.title,
+            category=plan.category.value,
+            starts_at=plan.starts_at,
+            ends_at=plan.ends_at,
+            province=plan.province,
+            organiser_id=plan.organiser.id if plan.organiser is not None else None,
+            co_organiser_ids=tuple(u.id for u in plan.co),
+            place=plan.place,
+            online=bool(plan.link),
+            online_link=plan.link,
+            description=PROFILES[plan.category].description + "（演示数据）",
+            capacity=plan.capacity,
+        )
+        for activity_id in activities.create_activity(
+            session=session, actor=staff, data=data, repeat=plan.repeat.value, count=plan.count
+        ):
+            plans[activity_id] = plan
+    periods = {
+        int(i): (s, e)
+        for i, s, e in session.execute(select(Activity.id, Activity.starts_at, Activity.ends_at).order_by(Activity.id))
+    }
+    now = datetime.now(UTC)
+
+    # Outcomes on most finished activities; the two that ended last and some recent ones still wait for theirs.
+    finished = sorted(((e, i) for i, (_, e) in periods.items() if e <= now), reverse=True)
+    for rank, (ends_at, activity_id) in enumerate(finished):
+        if rank < 2 or rng.random() < (0.3 if now - ends_at < timedelta(days=30) else 0.08):
+            continue
+        activities.record_outcome(
+            session=session,
+            actor=staff,
+            activity_id=activity_id,
+            expected_version=_version(session, Activity, activity_id),
+            outcome=_outcome(rng, plans[activity_id].category, periods[activity_id][0], ends_at, activity_id),
+        )
+
+    # Sign-ups and invitations on what is running or still to come (the series' online sessions take none).
+    seated = set(ctx.organisation_ids[1 : SEATS + 1])
+    open_ids = [i for i, (_, e) in periods.items() if e > now + timedelta(minutes=30) and plans[i].count == 1]
+    for activity_id in open_ids:
+        plan = plans[activity_id]
+        pool = [u for u in units if u != plan.organiser and u not in plan.co]
+        rng.shuffle(pool)
+        if plan.role in ("full", "withdraw"):
+            waiting, wanted = 0, rng.randint(2, 4)
+            for unit in pool:
+                status = _sign_up(ctx, staff, activity_id, unit, rng.randint(1, 5), SignupKind.SIGNUP)
+                waiting += status == SignupStatus.WAITLISTED.value
+                if waiting >= wanted:
+                    break
+            if plan.role == "withdraw":
+                _withdraw_until_promoted(ctx, staff, activity_id)
+        elif plan.category is Category.FORUM:
+            council_units = [u for u in pool if u.id in seated] if plan.role == "invite" else []
+            others = [u for u in pool if u.id not in seated][: rng.randint(5, 10)]
+            for unit in council_units + others:
+                _sign_up(ctx, staff, activity_id, unit, rng.randint(1, 3), SignupKind.INVITATION)
+        elif plan.capacity is not None:
+            target, taken = int(plan.capacity * rng.uniform(0.3, 0.9)), 0
+            for unit in pool:
+                people = rng.randint(1, 5)
+                if taken + people > target:
+                    break
+                _sign_up(ctx, staff, activity_id, unit, people, SignupKind.SIGNUP)
+                taken += people
+        elif rng.random() < 0.5:
+            for unit in pool[: rng.randint(3, 8)]:
+                _sign_up(ctx, staff, activity_id, unit, rng.randint(1, 5), SignupKind.SIGNUP)
+
+    # Cancelled: three upcoming activities, with their reason (their sign-ups stay on record).
+    later = [i for i in open_ids if plans[i].role == "" and periods[i][0] > now + timedelta(days=7)]
+    rng.shuffle(later)
+    cancelled: list[int] = []
+    for category in (Category.VOLUNTEERING, Category.SHOWCASE, None):
+        pick = next((i for i in later if i not in cancelled and category in (None, plans[i].category)), None)
+        if pick is None:
+            continue
+        cancelled.append(pick)
+        activities.cancel_activity(
+            session=session,
+            actor=staff,
+            activity_id=pick,
+            expected_version=_version(session, Activity, pick),
+            reason=CANCEL_REASONS.get(plans[pick].category, OTHER_CANCEL_REASON),
+        )
+
+
 # Each screen's issue appends its own step; they run in order in one transaction.
 SEEDERS: list[Callable[[DemoContext], None]] = [
     seed_organisations,
@@ -484,6 +1011,7 @@ SEEDERS: list[Callable[[DemoContext], None]] = [
     seed_accounts,
     seed_applications,
     seed_council_history,
+    seed_activities,
 ]
 
 

@@ -85,9 +85,10 @@ class ActivityInput:
 def _check_units(session: Session, ids: list[int], field: str) -> None:
     if not ids:
         return
-    found = dict(
-        session.execute(select(Organisation.id, Organisation.status).where(Organisation.id.in_(ids))).tuples().all()
-    )
+    found = {
+        int(i): status
+        for i, status in session.execute(select(Organisation.id, Organisation.status).where(Organisation.id.in_(ids)))
+    }
     for unit in ids:
         if unit not in found:
             raise ValidationError("validation.choice", field=field)
@@ -248,7 +249,9 @@ def _lock_activity(session: Session, activity_id: int) -> Activity:
 
 def _live_activity(session: Session, activity_id: int) -> Activity:
     """The activity, locked, refusing a cancelled one (nothing changes on it any more)."""
-    activity = _live_activity(session, activity_id)
+    activity = _lock_activity(session, activity_id)
+    if activity.cancelled_at is not None:
+        raise ValidationError("validation.activity_cancelled")
     return activity
 
 
@@ -475,6 +478,8 @@ def cancel_signup(
     if activity_id is None:
         raise NotFound()
     activity = _lock_activity(session, int(activity_id))
+    if activity.ends_at <= utcnow():
+        raise ValidationError("validation.activity_over")
     signup = session.execute(select(Signup).where(Signup.id == signup_id)).scalar_one()
     if signup.status == SignupStatus.CANCELLED.value:
         raise ValidationError("validation.signup_cancelled")

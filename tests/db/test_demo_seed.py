@@ -1,18 +1,40 @@
 """The demo seeder writes through the services, leaves audit entries, and never touches a real database."""
 
-from sqlalchemy import func, select, text
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
 from db.migrate import upgrade_to_head
-from db.models import AuditEntry, Organisation, User
+from db.models import Activity, AuditEntry, Organisation, User
 from db.services.settings import is_demo_database
+from db.services.todos import collect_todos
+from domain.activities import Category
+from domain.clock import SHANGHAI
+from domain.roles import Actor, Role
 from scripts.seed_demo import DEMO_PASSWORD, database_state, seed
 from tests.conftest import attempt_login as login
+from tests.conftest import drop_pg_database, new_database_url
 
 
-def test_the_demo_database_has_the_secretariat_units_applications_and_accounts(fresh_engine):
-    upgrade_to_head(fresh_engine)
-    seed(engine=fresh_engine)
-    with fresh_engine.connect() as conn:
+@pytest.fixture(scope="module")
+def demo_engine(backend, tmp_path_factory):
+    """A demo database seeded once per backend for the tests of this module (seeding takes a few seconds)."""
+    url = new_database_url(backend, tmp_path_factory.mktemp(f"demo-{backend}"))
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    seed(engine=engine)
+    yield engine
+    engine.dispose()
+    if backend == "postgresql":
+        drop_pg_database(url)
+
+
+def test_the_demo_database_has_the_secretariat_units_applications_and_accounts(demo_engine):
+    with demo_engine.connect() as conn:
         orgs = conn.execute(text_count("organisations")).scalar()
         secretariat = conn.execute(select(Organisation.name).where(Organisation.is_secretariat.is_(True))).scalar_one()
         provinces = conn.execute(select(func.count(func.distinct(Organisation.province)))).scalar()
@@ -24,7 +46,7 @@ def test_the_demo_database_has_the_secretariat_units_applications_and_accounts(f
             .select_from(AuditEntry)
             .where(AuditEntry.action.in_(["organisation.create", "user.create"]))
         ).scalar()
-    with fresh_engine.connect() as conn:
+    with demo_engine.connect() as conn:
         statuses = dict(conn.execute(text("SELECT status, count(*) FROM applications GROUP BY status")).all())
         channels = dict(conn.execute(text("SELECT channel, count(*) FROM applications GROUP BY channel")).all())
         opinions = conn.execute(text_count("council_opinions")).scalar()
@@ -46,12 +68,117 @@ def test_the_demo_database_has_the_secretariat_units_applications_and_accounts(f
     assert {v for k, v in roles.items() if k.startswith("demo_council_")} == {"council"}
     assert council_unit is not None
     assert audit_creates == created_units + len(roles)
-    from sqlalchemy.orm import Session
-
-    with Session(fresh_engine) as session:
+    with Session(demo_engine) as session:
         assert is_demo_database(session=session)
         assert database_state(session) == "demo"
         assert login(session, "demo_viewer", DEMO_PASSWORD)
+
+
+def test_the_demo_calendar_holds_18_months_of_every_category_with_signups_waitlists_and_outcomes(demo_engine):
+    now = datetime.now(UTC)
+    with Session(demo_engine) as session:
+        acts = session.execute(
+            select(Activity, Organisation.province).outerjoin(Organisation, Organisation.id == Activity.organiser_id)
+        ).all()
+        secretariat = session.scalar(select(User.id).where(User.username == "demo_secretariat"))
+        todos = collect_todos(
+            session=session, actor=Actor(user_id=secretariat, username="demo_secretariat", role=Role.SECRETARIAT)
+        )
+    with demo_engine.connect() as conn:
+        signups = conn.execute(text("SELECT activity_id, kind, status, people FROM signups")).all()
+        # the service takes sign-ups only until an activity ends, so the past has outcomes and no sign-ups
+        late = conn.execute(
+            text(
+                "SELECT count(*) FROM signups s JOIN activities a ON a.id = s.activity_id"
+                " WHERE s.created_at >= a.ends_at"
+            )
+        ).scalar()
+    activities = [a for a, _ in acts]
+    by_id = {a.id: a for a in activities}
+    months = {a.starts_at.astimezone(SHANGHAI).strftime("%Y-%m") for a in activities}
+    assert {a.category for a in activities} == {c.value for c in Category}
+    assert 200 <= len(activities) <= 320 and len(months) >= 18
+    assert min(a.starts_at for a in activities) < now - timedelta(days=420)
+    assert max(a.starts_at for a in activities) > now + timedelta(days=45)
+    for a, organiser_province in acts:
+        local = a.starts_at.astimezone(SHANGHAI)
+        assert 8 <= local.hour < 18 and timedelta(hours=2) <= a.ends_at - a.starts_at <= timedelta(days=3)
+        assert a.province in {organiser_province or "全国", "全国"}
+        assert (a.online_link.startswith("https://") and not a.place) if a.online else (a.place and not a.online_link)
+    assert any(a.organiser_id is None for a in activities) and any(a.organiser_id for a in activities)
+    assert all(a.capacity for a in activities if a.category in ("training", "forum"))
+    # Places in people: nobody confirmed beyond capacity, and upcoming trainings are full with a waitlist.
+    confirmed, waiting = defaultdict(int), defaultdict(int)
+    for activity_id, _, status, people in signups:
+        confirmed[activity_id] += people if status == "confirmed" else 0
+        waiting[activity_id] += status == "waitlisted"
+    assert all(people <= by_id[i].capacity for i, people in confirmed.items() if by_id[i].capacity)
+    full = [i for i, n in waiting.items() if n and by_id[i].starts_at > now]
+    assert len(full) >= 2 and all(confirmed[i] <= by_id[i].capacity for i in full)
+    assert late == 0 and any(status == "cancelled" for _, _, status, _ in signups)
+    assert any(kind == "invitation" and status == "invited" for _, kind, status, _ in signups)
+    # Outcomes on most finished activities, the hours within what the volunteers could give; a few still missing.
+    finished = [a for a in activities if a.cancelled_at is None and a.ends_at <= now]
+    with_outcome = [a for a in finished if a.outcome_at is not None]
+    assert len(with_outcome) >= 0.75 * len(finished) and len(with_outcome) < len(finished)
+    assert all(a.service_hours <= a.volunteers * (a.ends_at - a.starts_at).total_seconds() / 3600 for a in with_outcome)
+    assert all(a.outcome_at is None for a in activities if a.starts_at > now)
+    assert any(a.ends_at > now - timedelta(days=90) for a in finished if a.outcome_at is None)
+    assert "todo.activities_missing_outcome" in {t.key for t in todos}
+    series = defaultdict(list)
+    for a in activities:
+        if a.series_id:
+            series[a.series_id].append(a.starts_at.astimezone(SHANGHAI))
+    gaps = {b - a for starts in series.values() for a, b in zip(sorted(starts), sorted(starts)[1:], strict=False)}
+    assert len(series) >= 2 and timedelta(weeks=1) in gaps and any(g >= timedelta(days=28) for g in gaps)
+    cancelled = [a for a in activities if a.cancelled_at is not None]
+    assert 2 <= len(cancelled) <= 3 and all(a.cancel_reason for a in cancelled)
+
+
+def test_every_activity_and_signup_write_of_the_demo_has_its_audit_entry(demo_engine):
+    with demo_engine.connect() as conn:
+        audited = dict(
+            conn.execute(
+                text(
+                    "SELECT action, count(*) FROM audit_entries"
+                    " WHERE record_type IN ('activity', 'signup') GROUP BY action"
+                )
+            ).all()
+        )
+        activities, outcomes, cancelled, activity_edits = conn.execute(
+            text(
+                "SELECT count(*), count(outcome_at), count(cancelled_at), coalesce(sum(version - 1), 0) FROM activities"
+            )
+        ).one()
+        signups, withdrawn, signup_edits = conn.execute(
+            text(
+                "SELECT count(*), sum(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END), coalesce(sum(version - 1), 0)"
+                " FROM signups"
+            )
+        ).one()
+        unaudited = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM activities a WHERE NOT EXISTS (SELECT 1 FROM audit_entries e"
+                "   WHERE e.action = 'activity.create' AND e.record_id = CAST(a.id AS VARCHAR(20))))"
+                " + (SELECT count(*) FROM signups s WHERE NOT EXISTS (SELECT 1 FROM audit_entries e"
+                "   WHERE e.action = 'signup.create' AND e.record_id = CAST(s.id AS VARCHAR(20))))"
+            )
+        ).scalar()
+    assert unaudited == 0
+    assert audited["activity.create"] == activities and audited["signup.create"] == signups
+    assert audited["activity.outcome"] == outcomes and audited["activity.cancel"] == cancelled
+    assert activity_edits == outcomes + cancelled
+    # every change of a sign-up after its creation is a withdrawal or a move up from the waitlist
+    assert audited["signup.cancel"] == withdrawn >= 1 and audited["signup.promote"] >= 1
+    assert signup_edits == audited["signup.cancel"] + audited["signup.promote"]
+    assert set(audited) == {
+        "activity.create",
+        "activity.outcome",
+        "activity.cancel",
+        "signup.create",
+        "signup.cancel",
+        "signup.promote",
+    }
 
 
 def test_a_database_with_records_is_recognised_and_left_alone(session, admin):
