@@ -312,7 +312,14 @@ def seed_applications(ctx: DemoContext, count: int = 320) -> None:
     rng, session = ctx.rng, ctx.session
     council_actors = _council_actors(ctx)
     staff = _secretariat_actor(session)
-    members = list(ctx.organisation_ids[1:])
+    # a recommender must be a current member: the founding units include a few suspended ones
+    members = list(
+        session.scalars(
+            select(Organisation.id)
+            .where(Organisation.id.in_(ctx.organisation_ids[1:]), Organisation.status == OrgStatus.MEMBER.value)
+            .order_by(Organisation.id)
+        )
+    )
     taken = set(session.scalars(select(Organisation.name_key)).all())
     outcomes, weights = zip(*OUTCOMES, strict=True)
     settings.put_setting(session=session, actor=ctx.admin, key="intake_open", value=True, expected_version=None)
