@@ -418,6 +418,8 @@ class Activity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The title as searched (NFKC, case-folded, no spaces): both databases match the same way, full-width too.
+    title_key: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(20))
     # None: the secretariat organises it on the network's behalf.
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)

@@ -6,7 +6,7 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from domain.clock import SHANGHAI
 from domain.errors import ValidationError
@@ -199,11 +199,11 @@ def check_outcome(data: Outcome, *, starts_at: datetime, ends_at: datetime) -> O
         # NaN and infinity compare and round badly: refused before any arithmetic
         if not hours.is_finite() or hours < 0:
             raise ValidationError("validation.number_invalid", field="service_hours")
-        hours = hours.quantize(Decimal("0.1"))
+        hours = hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # 四舍五入, as users round
     except (InvalidOperation, ValueError):
         raise ValidationError("validation.number_invalid", field="service_hours") from None
     span_hours = Decimal((ends_at - starts_at).total_seconds()) / Decimal(3600)
-    most = (span_hours * int(data.volunteers)).quantize(Decimal("0.1"))
+    most = (span_hours * int(data.volunteers)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     if hours > most:
         raise ValidationError("validation.hours_over_span", field="service_hours", max=most)
     return Outcome(

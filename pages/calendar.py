@@ -575,7 +575,7 @@ def activity_form(
 def conflicts_check(prefix: str, data: svc.ActivityInput, starts: list[datetime] | None, exclude: int | None) -> bool:
     """Warn of double bookings; True when there are none or the user has confirmed saving anyway."""
     with transaction() as session:
-        found = svc.find_conflicts(session=session, data=data, exclude_id=exclude, starts=starts)
+        found = svc.find_conflicts(session=session, actor=actor, data=data, exclude_id=exclude, starts=starts)
     if not found:
         return True
     lines = [

@@ -96,7 +96,9 @@ def _check_units(session: Session, ids: list[int], field: str) -> None:
             raise ValidationError("validation.activity_unit_not_member", field=field)
 
 
-def _clean(session: Session, data: ActivityInput) -> tuple[dict[str, Any], list[int]]:
+def _clean(
+    session: Session, data: ActivityInput, *, kept: frozenset[int] = frozenset()
+) -> tuple[dict[str, Any], list[int]]:
     if data.category not in {c.value for c in Category}:
         raise ValidationError("validation.choice", field="category")
     title = bounded_text(data.title, field="title", limit=MAX_TITLE, required=True)
@@ -114,10 +116,13 @@ def _clean(session: Session, data: ActivityInput) -> tuple[dict[str, Any], list[
         raise ValidationError("validation.co_organiser_is_organiser", field="co_organisers")
     if len(co) > MAX_CO_ORGANISERS:
         raise ValidationError("validation.too_many_items", field="co_organisers", max=MAX_CO_ORGANISERS)
-    _check_units(session, [data.organiser_id] if data.organiser_id is not None else [], "organiser")
-    _check_units(session, co, "co_organisers")
+    # Units already on the activity (`kept`) stay even if they have since left: a typo is still fixable.
+    organiser = [data.organiser_id] if data.organiser_id is not None and data.organiser_id not in kept else []
+    _check_units(session, organiser, "organiser")
+    _check_units(session, [u for u in co if u not in kept], "co_organisers")
     values = {
         "title": title,
+        "title_key": name_key(title)[:MAX_TITLE],
         "category": data.category,
         "organiser_id": data.organiser_id,
         "starts_at": data.starts_at,
@@ -155,10 +160,16 @@ def _units_of() -> Any:
 
 
 def find_conflicts(
-    *, session: Session, data: ActivityInput, exclude_id: int | None = None, starts: list[datetime] | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    data: ActivityInput,
+    exclude_id: int | None = None,
+    starts: list[datetime] | None = None,
 ) -> list[Conflict]:
     """Double bookings of a planned activity (each occurrence of a series when `starts` is given); the screen
     warns and lets the secretariat save anyway."""
+    _check_reader(actor)
     units = {u for u in [data.organiser_id, *data.co_organiser_ids] if u is not None}
     key = place_key(data.place) if data.place.strip() and not data.online else ""
     if not units and not key:
@@ -309,17 +320,29 @@ def update_activity(
     before = _live_activity(session, activity_id)
     if before.version != expected_version:
         raise StaleRecord()
-    values, co = _clean(session, data)
-    confirmed = _confirmed_people(session, activity_id)
-    if values["capacity"] is not None and values["capacity"] < confirmed:
-        raise ValidationError("validation.capacity_below_confirmed", field="capacity", people=confirmed)
-    old = {k: getattr(before, k) for k in values}
     old_co = sorted(
         int(u)
         for u in session.scalars(
             select(ActivityCoOrganiser.organisation_id).where(ActivityCoOrganiser.activity_id == activity_id)
         )
     )
+    on_it = {*old_co, *([before.organiser_id] if before.organiser_id is not None else [])}
+    values, co = _clean(session, data, kept=frozenset(on_it))
+    confirmed = _confirmed_people(session, activity_id)
+    if values["capacity"] is not None and values["capacity"] < confirmed:
+        raise ValidationError("validation.capacity_below_confirmed", field="capacity", people=confirmed)
+    largest_waiting = int(
+        session.scalar(
+            select(func.coalesce(func.max(Signup.people), 0)).where(
+                Signup.activity_id == activity_id, Signup.status == SignupStatus.WAITLISTED.value
+            )
+        )
+        or 0
+    )
+    if values["capacity"] is not None and values["capacity"] < largest_waiting:
+        # the queue keeps its order: a waiting group that could never fit would hold everyone behind it for ever
+        raise ValidationError("validation.capacity_below_waiting", field="capacity", people=largest_waiting)
+    old = {k: getattr(before, k) for k in values}
     version = versioned_update(
         session=session, model=Activity, record_id=activity_id, expected_version=expected_version, **values
     )
@@ -503,8 +526,9 @@ def cancel_signup(
         before={"status": before},
         after={"status": SignupStatus.CANCELLED.value, "cancel_reason": text},
     )
-    if before != SignupStatus.CONFIRMED.value or activity.cancelled_at is not None:
+    if activity.cancelled_at is not None:
         return []
+    # a freed place, or a withdrawn group that was holding the queue, lets those waiting move up
     return _promote(session, actor, int(activity_id), activity.capacity)
 
 
@@ -558,9 +582,9 @@ def _filtered(stmt: Any, filters: ActivityFilters, now: datetime) -> Any:
         stmt = stmt.where(Activity.online.is_(filters.online))
     if filters.needs_outcome:
         stmt = stmt.where(Activity.cancelled_at.is_(None), Activity.ends_at <= now, Activity.outcome_at.is_(None))
-    key = like_escape(filters.text.strip().lower())
+    key = like_escape(name_key(filters.text))
     if key:
-        stmt = stmt.where(func.lower(Activity.title).like(f"%{key}%", escape="\\"))
+        stmt = stmt.where(Activity.title_key.like(f"%{key}%", escape="\\"))
     return stmt
 
 

@@ -46,6 +46,7 @@ def _grow(engine, start: int, count: int, unit: int) -> None:  # type: ignore[no
         rows.append(
             {
                 "title": f"批量活动{i:05d}",
+                "title_key": f"批量活动{i:05d}",
                 "category": CATEGORIES[i % len(CATEGORIES)],
                 "starts_at": starts,
                 "ends_at": starts + (timedelta(hours=26) if i % 11 == 0 else timedelta(hours=2)),

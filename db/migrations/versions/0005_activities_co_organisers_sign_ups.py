@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_table('activities',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('title_key', sa.String(length=200), nullable=False),
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('organiser_id', sa.Integer(), nullable=True),
     sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
