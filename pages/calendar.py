@@ -28,6 +28,7 @@ from domain.errors import DomainError, NotFound, ValidationError
 from domain.holidays import day_marks, known_year
 from domain.ical import to_ics
 from domain.organisations import PROVINCES
+from domain.roles import Role
 from ui.auth import require_role
 from ui.cache import cached_read
 from ui.charts import CATEGORY_COLOURS
@@ -141,12 +142,14 @@ def filters_panel() -> svc.ActivityFilters:
             t("field.category"),
             [c.value for c in Category],
             format_func=lambda v: enum_label("category", v),
+            placeholder=t("common.all"),
             key="cal_f_category",
         )
         statuses = right.multiselect(
             t("field.status"),
             [s.value for s in ActivityStatus],
             format_func=lambda v: enum_label("activity_status", v),
+            placeholder=t("common.all"),
             key="cal_f_status",
         )
         province = left.selectbox(
@@ -198,7 +201,7 @@ def event_button(item: svc.CalendarItem, day: date, *, week: bool) -> None:
     st.button(
         f"{when} {title}",
         key=f"{'wk' if week else 'ev'}_{item.category}_{item.id}_{day:%Y%m%d}",
-        help=f"{enum_label('category', item.category)} · {enum_label('activity_status', item.status)}",
+        help=f"{title} · {enum_label('category', item.category)} · {enum_label('activity_status', item.status)}",
         on_click=open_activity,
         args=(item.id,),
         width="stretch",
@@ -522,7 +525,11 @@ def activity_form(
         options = organisation_names(session=session, ids=[int(u) for u in chosen_now])
         options.update(dict(search_members(session=session, text=co_query)))
     co = st.multiselect(
-        t("field.co_organisers"), list(options), format_func=lambda u: options.get(u, str(u)), key=chosen_key
+        t("field.co_organisers"),
+        list(options),
+        format_func=lambda u: options.get(u, str(u)),
+        placeholder=t("cal.co_placeholder"),
+        key=chosen_key,
     )
     field_error(EDIT_FORM, "co_organisers")
     description = st.text_area(
@@ -733,6 +740,11 @@ def signups_section(a: svc.ActivityDetail) -> None:
             return t("cal.waitlist_position", position=s.position)
         return enum_label("signup_status", s.status)
 
+    # viewers do not receive notes (the service leaves them out): no empty column either
+    with_notes = actor.role != Role.VIEWER
+    if not with_notes:
+        headers.remove(t("field.note"))
+
     def lines(rows: list[svc.SignupRow]) -> list[list[object]]:
         return [
             [
@@ -741,7 +753,7 @@ def signups_section(a: svc.ActivityDetail) -> None:
                 enum_label("signup_kind", s.kind),
                 status_text(s),
                 s.people,
-                s.note,
+                *([s.note] if with_notes else []),
                 format_datetime(s.created_at),
             ]
             for s in rows
@@ -778,7 +790,9 @@ def signups_section(a: svc.ActivityDetail) -> None:
                 width="stretch",
             )
     if a.signups:
-        export_buttons("a_signups", t("cal.signups_file", id=a.id), lambda: (headers, lines(a.signups)))
+        export_buttons(
+            "a_signups", t("cal.signups_file", id=a.id), lambda: (headers, lines(a.signups)), hint=t("cal.export_hint")
+        )
     if not is_staff or a.cancelled_at is not None or a.status == ActivityStatus.FINISHED.value:
         return
     st.markdown(f"**{t('cal.add_signup')}**")

@@ -18,7 +18,9 @@ from ui.i18n import current_language, language, t
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_buttons(key: str, filename: str, build: Callable[[], tuple[list[str], list[list[Any]]]]) -> None:
+def export_buttons(
+    key: str, filename: str, build: Callable[[], tuple[list[str], list[list[Any]]]], *, hint: str | None = None
+) -> None:
     """.xlsx and .csv downloads of exactly the filtered list; each file is made only when its button is
     clicked (Streamlit's deferred download), so the list itself reruns at full speed."""
     lang = current_language()
@@ -31,7 +33,7 @@ def export_buttons(key: str, filename: str, build: Callable[[], tuple[list[str],
 
         return make
 
-    st.caption(t("export.hint"))
+    st.caption(hint or t("export.hint"))
     left, right = st.columns(2)
     left.download_button(t("export.xlsx"), produce("xlsx"), file_name=f"{filename}.xlsx", mime=XLSX_MIME,
                          key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")  # fmt: skip

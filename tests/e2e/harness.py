@@ -147,6 +147,11 @@ def assert_no_exception(page) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("[data-testid=stException]").count() == 0, "an exception is shown on the page"
     body = page.inner_text("body")
     assert "Traceback" not in body and 'File "' not in body, "a traceback is shown on the page"
+    # app.py turns an uncaught exception into this message (no stException box, no traceback): still a failure
+    from ui.i18n import catalog
+
+    for lang in ("zh-CN", "en"):
+        assert catalog(lang)["error.unexpected"] not in body, "the app's unexpected-error message is shown"
 
 
 def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
