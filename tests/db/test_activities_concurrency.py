@@ -4,7 +4,7 @@ no "database is locked" reaches the caller."""
 
 import threading
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -17,12 +17,22 @@ from db.services import organisations, users
 from db.services.activities import ActivityInput
 from domain.clock import SHANGHAI
 from domain.roles import ANONYMOUS, Actor, Role
-from tests.conftest import TODAY, org_input
+from tests.conftest import TODAY, create_pg_database, drop_pg_database, org_input
 
 FUTURE = date(2030, 6, 3)
 # Between counting the places taken and writing the sign-up, each racer waits this long: without the lock, every
 # racer would count the same free places and all of them would be confirmed.
 WINDOW = 0.05
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """An empty PostgreSQL database of its own (the row lock is PostgreSQL's: these races run there only)."""
+    url = create_pg_database()
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    drop_pg_database(url)
 
 
 def prepare(engine: Engine, *, units: int, capacity: int, taken: int) -> tuple[Actor, int, list[int]]:
@@ -130,10 +140,9 @@ def check_race(rows: list[tuple[int, str, int]], results: dict[int, str], *, cap
 
 @pytest.mark.parametrize(("racers", "capacity", "taken"), [(2, 3, 2), (8, 3, 0)])
 def test_units_racing_for_the_last_places_on_postgresql_never_exceed_the_capacity(
-    backend, fresh_engine, slow_count, racers, capacity, taken
+    pg_engine, slow_count, racers, capacity, taken
 ):
-    if backend == "sqlite":
-        pytest.skip("the row lock is PostgreSQL's; SQLite's writers are checked below")
+    fresh_engine = pg_engine
     admin, activity_id, units = prepare(fresh_engine, units=racers, capacity=capacity, taken=taken)
     results, errors = race([fresh_engine], admin, activity_id, units)
     assert errors == []
@@ -142,9 +151,8 @@ def test_units_racing_for_the_last_places_on_postgresql_never_exceed_the_capacit
     check_race(stored(fresh_engine, activity_id), results, capacity=capacity, taken=taken)
 
 
-def test_the_race_for_places_holds_round_after_round_on_postgresql(backend, fresh_engine):
-    if backend == "sqlite":
-        pytest.skip("the row lock is PostgreSQL's; SQLite's writers are checked below")
+def test_the_race_for_places_holds_round_after_round_on_postgresql(pg_engine):
+    fresh_engine = pg_engine
     admin, first, units = prepare(fresh_engine, units=8, capacity=3, taken=0)
     for round_no in range(5):
         with transaction(write=True, engine=fresh_engine) as session:
@@ -155,9 +163,7 @@ def test_the_race_for_places_holds_round_after_round_on_postgresql(backend, fres
         check_race(stored(fresh_engine, activity_id), results, capacity=3, taken=0)
 
 
-def test_eight_writers_on_sqlite_see_no_database_is_locked_and_the_capacity_holds(backend, tmp_path, slow_count):
-    if backend == "postgresql":
-        pytest.skip("SQLite's locking only")
+def test_eight_writers_on_sqlite_see_no_database_is_locked_and_the_capacity_holds(tmp_path, slow_count):
     url = f"sqlite:///{tmp_path / 'race.sqlite'}"
     setup = make_engine(url)
     admin, activity_id, units = prepare(setup, units=8, capacity=3, taken=0)
