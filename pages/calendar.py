@@ -135,8 +135,26 @@ def organiser_picker(prefix: str, current: tuple[int, str] | None, *, none_label
     )
 
 
+def active_filters() -> int:
+    """How many filters are set (shown on the closed panel, so a filtered view never looks like the whole)."""
+    state = st.session_state
+    return sum(
+        [
+            bool(state.get("cal_f_category")),
+            bool(state.get("cal_f_status")),
+            state.get("cal_f_province") is not None,
+            state.get("cal_f_mode", "all") != "all",
+            state.get(fresh_key("cal_f_org_pick")) is not None,
+            bool(str(state.get("cal_f_text", "")).strip()),
+            bool(state.get("cal_f_needs_outcome")),
+        ]
+    )
+
+
 def filters_panel() -> svc.ActivityFilters:
-    with st.expander(t("cal.filters"), icon=":material/filter_list:"):
+    count = active_filters()
+    label = t("cal.filters_active", count=count) if count else t("cal.filters")
+    with st.expander(label, icon=":material/filter_list:", expanded=bool(count)):
         left, right = st.columns(2)
         categories = left.multiselect(
             t("field.category"),

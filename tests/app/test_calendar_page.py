@@ -6,17 +6,20 @@ import os
 import re
 from dataclasses import replace
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, text
 from streamlit.testing.v1 import AppTest
 
+from db.base import UTCDateTime, utcnow
 from db.engine import transaction
 from db.models import Activity, Signup
 from db.services import activities as svc
 from db.services import organisations
 from db.services.access import write_scope
-from domain.activities import local_datetime
+from db.services.todos import collect_todos
+from domain.activities import Outcome, local_datetime
 from domain.clock import today
 from domain.organisations import OrganisationInput
 from domain.roles import Role
@@ -481,3 +484,26 @@ def test_the_calendar_speaks_english_when_chosen(app_users):  # noqa: F811
     new = _open(app_users, Role.SECRETARIAT, state={"lang": "en"}, new="1")
     assert _texts(new.title) == [t("cal.new_title", lang="en")]
     assert new.text_input(key=f"{NEW}_title").label == t("field.title", lang="en") + " *"
+
+
+def test_the_home_reminder_opens_the_list_of_finished_activities_without_outcome(app_users):  # noqa: F811
+    missing = _activity(app_users, "无成果的巡护行动", day=today() - timedelta(days=5))
+    recorded = _activity(app_users, "已登记成果的巡护行动", day=today() - timedelta(days=4))
+    with transaction(write=True) as session:
+        svc.record_outcome(session=session, actor=_admin(app_users), activity_id=recorded, expected_version=1,
+                           outcome=Outcome(volunteers=3, service_hours=Decimal("6")))  # fmt: skip
+        [todo] = [i for i in collect_todos(session=session, actor=_admin(app_users)) if i.page == "calendar"]
+    at = _open(app_users, Role.SECRETARIAT, **todo.query)
+    assert at.button_group(key="cal_view").value == "list"
+    assert at.expander[0].label == t("cal.filters_active", count=1), "the filter is shown as set"
+    titles = list(at.dataframe[0].value[t("field.title")])
+    assert "无成果的巡护行动" in titles and "已登记成果的巡护行动" not in titles
+    with transaction() as session:
+        expected = session.scalar(
+            text(
+                "SELECT count(*) FROM activities WHERE cancelled_at IS NULL AND outcome_at IS NULL AND ends_at <= :now "
+                "AND ends_at > :since"
+            ).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime())),
+            {"now": utcnow(), "since": utcnow() - timedelta(days=svc.OUTCOME_REMINDER_DAYS)},
+        )
+    assert todo.count == expected == len(titles) and missing
