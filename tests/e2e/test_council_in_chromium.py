@@ -36,9 +36,12 @@ def _pick(page, select, option: str) -> None:  # type: ignore[no-untyped-def]
         except Exception:
             if attempt == 2:
                 raise
-    page.keyboard.type(option)
-    page.get_by_role("option", name=option).first.wait_for()
-    page.keyboard.press("Enter")
+    choice = page.get_by_role("listbox").get_by_role("option", name=option).first
+    if choice.count() == 0:  # a long list draws only its first options: filter it by typing
+        page.keyboard.type(option)
+    # clicking the option itself: typed text can land before the list's input has focus and be lost
+    choice.wait_for()
+    choice.click()
     page.get_by_role("listbox").wait_for(state="detached")
 
 
