@@ -23,7 +23,25 @@ def alembic_config() -> Config:
 
 def upgrade_to_head(engine: Engine | None = None) -> None:
     """Apply all pending migrations; replicas starting together take turns (PostgreSQL advisory lock)."""
-    _run(engine or get_engine(), lambda cfg: command.upgrade(cfg, "head"))
+    bind = engine or get_engine()
+    _run(bind, lambda cfg: command.upgrade(cfg, "head"))
+    _fill_rollups(bind)
+
+
+def _fill_rollups(engine: Engine) -> None:
+    """A database that reached the roll-ups' migration with records in it gets its roll-ups counted once;
+    from then on every write keeps them (db.services.rollups)."""
+    from db.engine import transaction
+    from db.services import rollups
+
+    with transaction(engine=engine) as session:
+        if not rollups.needs_rebuild(session=session):
+            return
+    with transaction(write=True, engine=engine) as session:
+        if not is_sqlite(engine):  # replicas starting together: one counts, the others then find it done
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        if rollups.needs_rebuild(session=session):
+            rollups.rebuild(session=session)
 
 
 def downgrade_to(revision: str, engine: Engine | None = None) -> None:

@@ -494,3 +494,68 @@ class Signup(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Roll-ups: the overview reads these summary rows instead of scanning activities and sign-ups. Each row is a
+# recount of one month's slice, refreshed by db.services.rollups in the same transaction as every write that
+# changes it (and rebuilt whole by `python -m db.services.rollups`).
+
+
+class ActivityRollup(Base):
+    """Per month (of the start, Asia/Shanghai) × category × province × organiser's unit kind ('' for the
+    secretariat): activities held and cancelled, outcomes, volunteers, service hours, confirmed sign-ups and people."""
+
+    __tablename__ = "activity_rollups"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    province: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    activities: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    with_outcome: Mapped[int] = mapped_column(Integer, default=0)
+    volunteers: Mapped[int] = mapped_column(BigInteger, default=0)
+    service_hours: Mapped[float] = mapped_column(Numeric(14, 1, asdecimal=False), default=0)
+    signups: Mapped[int] = mapped_column(Integer, default=0)
+    people: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ApplicationRollup(Base):
+    """Per month of submission × channel × status × applying as × province × unit kind: applications."""
+
+    __tablename__ = "application_rollups"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    applied_for: Mapped[str] = mapped_column(String(20), primary_key=True)
+    province: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    applications: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewRollup(Base):
+    """Per month of decision × channel × province × unit kind × whole days from submission to decision:
+    decided applications (a histogram, so medians and distributions are exact)."""
+
+    __tablename__ = "review_rollups"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    province: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decided: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MemberRollup(Base):
+    """Per month joined × channel that admitted the unit ('direct': entered without an application) × province ×
+    unit kind: units that joined."""
+
+    __tablename__ = "member_rollups"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    province: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    joined: Mapped[int] = mapped_column(Integer, default=0)

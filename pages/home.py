@@ -3,9 +3,13 @@
 import streamlit as st
 
 from db.engine import transaction
+from db.services import overview
 from db.services.todos import collect_todos
 from domain.clock import today
+from domain.metrics import preset
+from domain.roles import Actor, Role
 from ui.auth import require_role
+from ui.cache import cached_read
 from ui.forms import plain
 from ui.i18n import enum_label, format_date, t
 from ui.layout import link_to
@@ -21,6 +25,19 @@ st.caption(
         today=format_date(today()),
     )
 )
+if user.effective_role is Role.VIEWER:
+    # partner demos have nothing to do here: they see the network's headline figures for the last 12 months
+    reader = Actor(user_id=None, username="", role=Role.VIEWER)
+    filters = overview.OverviewFilters(period=preset("12m", today(), None))
+    headline = {
+        k.key: k for k in cached_read(overview.TOPICS, overview.kpis, actor=reader, filters=filters, today=today())
+    }
+    st.subheader(t("home.headline"))
+    for column, key in zip(st.columns(4), ("members", "new_members", "activities", "hours"), strict=True):
+        tile = headline[key]
+        column.metric(t(f"overview.kpi_{key}"), f"{tile.value:,.1f}" if key == "hours" else f"{tile.value:,.0f}",
+                      border=True)  # fmt: skip
+    link_to("overview", t("home.more_figures"))
 with transaction() as session:
     items = collect_todos(session=session, actor=user.actor())
 st.subheader(t("home.todos"))

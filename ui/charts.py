@@ -96,3 +96,96 @@ def counts_bar(counts: dict[str, int], *, title: str, label: str, by_kind: bool)
         )
         .properties(title=title, height=alt.Step(26))
     )
+
+
+# ------------------------------------------------------------------------------------------ the overview's charts
+# Each returns a chart with a point selection named PICK on the fields a click should filter by: the overview reads
+# the selection (st.vega_lite_chart(on_select="rerun")) to drill down.
+
+PICK = "pick"
+CHANNEL_COLOURS = {"self_applied": "#4e79a7", "invited": "#f28e2b", "recommended": "#59a14f", "direct": "#bab0ac"}
+
+
+def _picked(fields: list[str]) -> alt.SelectionParameter:
+    return alt.selection_point(name=PICK, fields=fields, on="click", clear="dblclick")
+
+
+def _opacity(selection: alt.SelectionParameter) -> alt.OpacityValue:
+    return alt.condition(selection, alt.value(1.0), alt.value(0.45))  # type: ignore[no-any-return]
+
+
+def pickable_bars(
+    counts: list[tuple[str, str, int]], *, title: str, label: str, value: str, by_kind: bool
+) -> alt.Chart:
+    """Horizontal bars (code, on-screen name, count), largest first; a click picks the code."""
+    frame = pd.DataFrame(counts, columns=["code", "name", "count"])
+    selection = _picked(["code"])
+    colour = (
+        alt.Color("name:N", scale=kind_scale(), legend=None)
+        if by_kind
+        else alt.value(KIND_COLOURS[OrgKind.GOVERNMENT.value])
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", title=label, sort="-x"),
+            x=alt.X("count:Q", title=value, axis=alt.Axis(tickMinStep=1)),
+            color=colour,
+            opacity=_opacity(selection),
+            tooltip=[alt.Tooltip("name:N", title=label), alt.Tooltip("count:Q", title=value)],
+        )
+        .add_params(selection)
+        .properties(title=title, height=alt.Step(22))
+    )
+
+
+def monthly_stacked(
+    rows: list[tuple[str, str, str, float]],
+    *,
+    title: str,
+    series_label: str,
+    value: str,
+    colours: dict[str, str],
+    names: dict[str, str],
+) -> alt.Chart:
+    """Bars per month (YYYY-MM) stacked by series (code, on-screen name); a click picks the month and series."""
+    frame = pd.DataFrame(rows, columns=["month", "code", "name", "value"])
+    selection = _picked(["month", "code"])
+    scale = alt.Scale(domain=[names[c] for c in colours], range=list(colours.values()))
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=t("overview.month"), axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("value:Q", title=value, stack=True),
+            color=alt.Color("name:N", title=series_label, scale=scale),
+            opacity=_opacity(selection),
+            tooltip=[
+                alt.Tooltip("month:O", title=t("overview.month")),
+                alt.Tooltip("name:N", title=series_label),
+                alt.Tooltip("value:Q", title=value, format=",.1f" if frame["value"].dtype == float else ","),
+            ],
+        )
+        .add_params(selection)
+        .properties(title=title, height=280)
+    )
+
+
+def ordered_bars(rows: list[tuple[str, str, int]], *, title: str, label: str, value: str) -> alt.Chart:
+    """Vertical bars in the given order (code, on-screen name, count): the funnel and the review times."""
+    frame = pd.DataFrame(rows, columns=["code", "name", "count"])
+    frame["order"] = range(len(frame))
+    selection = _picked(["code"])
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=KIND_COLOURS[OrgKind.GOVERNMENT.value])
+        .encode(
+            x=alt.X("name:N", title=label, sort=alt.EncodingSortField("order"), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("count:Q", title=value, axis=alt.Axis(tickMinStep=1)),
+            opacity=_opacity(selection),
+            tooltip=[alt.Tooltip("name:N", title=label), alt.Tooltip("count:Q", title=value)],
+        )
+        .add_params(selection)
+        .properties(title=title, height=240)
+    )

@@ -1,5 +1,6 @@
 """Meeting notices and minutes as an HTML page that prints well (A4, CJK fonts); every user text escaped."""
 
+from datetime import date
 from html import escape
 
 from ui.i18n import enum_label, format_date, format_datetime, t
@@ -84,3 +85,20 @@ def minutes_html(meeting, units: dict[int, str]) -> bytes:  # type: ignore[no-un
         + f"<h2>{escape(t('council.decisions'))}</h2>{decisions or escape(t('council.no_decisions'))}"
     )
     return _page(meeting.title, body)
+
+
+def overview_html(filters: list[tuple[str, str]], kpis: list[tuple[str, str, str]], *, today: date) -> bytes:
+    """The overview's one-page summary for a council meeting: the filters and every KPI with its change."""
+    conditions = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in filters)
+    figures = "".join(
+        f"<tr><td>{escape(label)}</td><td>{escape(value)}</td><td>{escape(delta)}</td></tr>"
+        for label, value, delta in kpis
+    )
+    body = (
+        f"<h1>{escape(t('overview.print_title'))}</h1>"
+        f'<p class="meta">{escape(t("overview.print_date", date=format_date(today)))}</p>'
+        f"<h2>{escape(t('overview.print_filters'))}</h2><table>{conditions}</table>"
+        f"<h2>{escape(t('overview.print_figures'))}</h2><table><tr><th>{escape(t('overview.print_measure'))}</th>"
+        f"<th>{escape(t('overview.print_value'))}</th><th>{escape(t('overview.print_change'))}</th></tr>{figures}</table>"
+    )
+    return _page(t("overview.print_title"), body)

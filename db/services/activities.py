@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.models import Activity, ActivityCoOrganiser, Organisation, Signup
-from db.services import audit
+from db.services import audit, rollups
 from db.services._sql import like_escape
 from db.services._versioned import versioned_update
 from db.services.access import requires
@@ -244,6 +244,7 @@ def create_activity(
             after={**row, "co_organisers": co},
         )
         ids.append(activity_id)
+    rollups.touch(session=session, rollup="activities", months=starts)
     return ids
 
 
@@ -361,6 +362,7 @@ def update_activity(
         after=after,
     )
     _promote(session, actor, activity_id, values["capacity"])
+    rollups.touch(session=session, rollup="activities", months=[before.starts_at, values["starts_at"]])
     return version
 
 
@@ -368,7 +370,7 @@ def update_activity(
 def cancel_activity(*, session: Session, actor: Actor, activity_id: int, expected_version: int, reason: str) -> int:
     """Cancel an activity with a reason (never deleted: its record and sign-ups stay). Returns the new version."""
     text = bounded_text(reason, field="cancel_reason", limit=MAX_NOTE, required=True)
-    _live_activity(session, activity_id)
+    activity = _live_activity(session, activity_id)
     version = versioned_update(
         session=session,
         model=Activity,
@@ -385,6 +387,7 @@ def cancel_activity(*, session: Session, actor: Actor, activity_id: int, expecte
         record_id=activity_id,
         after={"cancel_reason": text},
     )
+    rollups.touch(session=session, rollup="activities", months=[activity.starts_at])
     return version
 
 
@@ -424,6 +427,7 @@ def record_outcome(*, session: Session, actor: Actor, activity_id: int, expected
         before=before,
         after=values,
     )
+    rollups.touch(session=session, rollup="activities", months=[activity.starts_at])
     return version
 
 
@@ -489,6 +493,7 @@ def add_signup(
     audit.record(
         session=session, actor=actor, action="signup.create", record_type="signup", record_id=signup_id, after=values
     )
+    rollups.touch(session=session, rollup="activities", months=[activity.starts_at])
     return SignupResult(signup_id, status.value)
 
 
@@ -526,10 +531,14 @@ def cancel_signup(
         before={"status": before},
         after={"status": SignupStatus.CANCELLED.value, "cancel_reason": text},
     )
+    rollups.touch(session=session, rollup="activities", months=[activity.starts_at])
     if activity.cancelled_at is not None:
         return []
     # a freed place, or a withdrawn group that was holding the queue, lets those waiting move up
-    return _promote(session, actor, int(activity_id), activity.capacity)
+    promoted = _promote(session, actor, int(activity_id), activity.capacity)
+    if promoted:
+        rollups.touch(session=session, rollup="activities", months=[activity.starts_at])
+    return promoted
 
 
 # --------------------------------------------------------------------------------------------------- reading

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Application, ApplicationEvent, CouncilOpinion, IntakeAttempt, Organisation, User
-from db.services import audit, settings
+from db.services import audit, rollups, settings
 from db.services._sql import like_escape
 from db.services._versioned import versioned_update
 from db.services.access import requires
@@ -239,6 +239,7 @@ def _insert(
         record_id=app_id,
         after={k: v for k, v in values.items() if k != "name_key"},
     )
+    rollups.touch(session=session, rollup="applications", months=[values.get("submitted_at", now)])
     return app_id, str(values["reference"])
 
 
@@ -646,8 +647,9 @@ def _locked_application(session: Session, application_id: int) -> Application:
     return app
 
 
-def _admit(session: Session, actor: Actor, app: Application, today: date) -> int:
-    """Approval: create the member unit, or readmit the unit it already is (see below); returns its id."""
+def _admit(session: Session, actor: Actor, app: Application, today: date) -> tuple[int, date | None]:
+    """Approval: create the member unit, or readmit the unit it already is (see below); returns its id and the
+    join date it had before (None for a new unit)."""
     batch = str(settings.get_setting(session=session, key="current_batch"))
     fields: dict[str, Any] = {f: getattr(app, f) or "" for f in ORG_FIELDS}
     data = OrganisationInput(**fields, status=OrgStatus.MEMBER.value, joined_on=today, batch=batch)
@@ -669,7 +671,7 @@ def _admit(session: Session, actor: Actor, app: Application, today: date) -> int
             record_id=org_id,
             after=values,
         )
-        return org_id
+        return org_id, None
     unit = existing[0]
     # The directory's record stays as the secretariat keeps it: an application (perhaps typed by anyone on the
     # public form) never overwrites a unit's data. A member applying for a council seat stays as it is; a unit
@@ -677,7 +679,7 @@ def _admit(session: Session, actor: Actor, app: Application, today: date) -> int
     if unit.status == OrgStatus.SUSPENDED.value:
         raise ValidationError("validation.unit_suspended", field="name", name=unit.name)
     if unit.status == OrgStatus.MEMBER.value:
-        return int(unit.id)
+        return int(unit.id), unit.joined_on
     changes = {"status": OrgStatus.MEMBER.value, "joined_on": today, "batch": batch, "status_reason": ""}
     before = {k: getattr(unit, k) for k in changes}
     versioned_update(session=session, model=Organisation, record_id=unit.id, expected_version=unit.version, **changes)
@@ -690,7 +692,7 @@ def _admit(session: Session, actor: Actor, app: Application, today: date) -> int
         before=before,
         after=changes,
     )
-    return int(unit.id)
+    return int(unit.id), before["joined_on"]
 
 
 @requires(Role.ADMIN, Role.SECRETARIAT)
@@ -714,12 +716,19 @@ def change_status(
         values["message_to_applicant"] = text
     if to_status in (AppStatus.APPROVED.value, AppStatus.REJECTED.value, AppStatus.WITHDRAWN.value):
         values.update(decided_at=now, decision_reason=text)
+    joined_months: list[date | None] = []
     if to_status == AppStatus.APPROVED.value:
-        values["organisation_id"] = _admit(session, actor, app, now.astimezone(SHANGHAI).date())
+        day = now.astimezone(SHANGHAI).date()
+        values["organisation_id"], previous = _admit(session, actor, app, day)
+        joined_months = [previous, day]
     before_status = app.status
     new_version = versioned_update(
         session=session, model=Application, record_id=application_id, expected_version=expected_version, **values
     )
+    # counted after the status is written: a unit's channel is that of its approved application
+    rollups.touch(session=session, rollup="applications", months=[app.submitted_at])
+    rollups.touch(session=session, rollup="reviews", months=[values.get("decided_at")])
+    rollups.touch(session=session, rollup="members", months=joined_months)
     session.execute(
         insert(ApplicationEvent).values(
             application_id=application_id,
@@ -1044,6 +1053,7 @@ def import_applications(
         done += len(chunk)
         if on_progress is not None:
             on_progress(done, len(values))
+    rollups.touch(session=session, rollup="applications", months=[v.get("submitted_at", now) for v in values])
     return len(values)
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import case, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import Organisation
-from db.services import audit
+from db.models import Activity, Organisation
+from db.services import audit, rollups
 from db.services._sql import like_escape
 from db.services._versioned import versioned_update
 from db.services.access import requires
@@ -92,6 +92,7 @@ def create_organisation(*, session: Session, actor: Actor, data: OrganisationInp
         record_id=org_id,
         after=values,
     )
+    rollups.touch(session=session, rollup="members", months=[values.get("joined_on")])
     return int(org_id)
 
 
@@ -120,6 +121,11 @@ def update_organisation(
     )
     changed_before = {k: v for k, v in before.items() if v != values[k]}
     changed_after = {k: values[k] for k in changed_before}
+    if {"joined_on", "kind", "province"} & set(changed_before):
+        rollups.touch(session=session, rollup="members", months=[before["joined_on"], values.get("joined_on")])
+    if "kind" in changed_before:  # the activities it organises are counted under its kind
+        starts = session.scalars(select(Activity.starts_at).where(Activity.organiser_id == organisation_id))
+        rollups.touch(session=session, rollup="activities", months=list(starts))
     audit.record(
         session=session,
         actor=actor,
@@ -447,4 +453,5 @@ def import_organisations(
         done += len(chunk)
         if on_progress is not None:
             on_progress(done, len(values))
+    rollups.touch(session=session, rollup="members", months=[v.get("joined_on") for v in values])
     return len(values)

@@ -15,6 +15,10 @@ from ui.i18n import LANGUAGES, catalog, format_date, t
 from ui.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
+OVERVIEW_KPIS = ("members", "new_members", "pending", "median_review_days", "seats_filled", "terms_ending",
+                 "activities", "volunteers", "hours", "trainings", "people", "meetings", "attendance")  # fmt: skip
+OVERVIEW_CHARTS = ("kinds", "provinces", "new_members", "funnel", "reviews", "activities", "hours", "organisers",
+                   "council")  # fmt: skip
 SOURCE_DIRS = ("pages", "ui", "db", "domain")
 STATIC_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
 ERROR_KEY = re.compile(r"""(?:Error|Denied|Record|NotFound)\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
@@ -74,6 +78,10 @@ def used_keys() -> set[str]:
     keys.update(f"cal.mode_{m}" for m in ("all", "online", "offline"))
     keys.update(f"cal.wd_{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
     keys.update(f"cal.conflict_{r}" for r in ("organiser", "place"))
+    # the overview's tiles, presets and charts are named by their keys
+    keys.update(f"overview.kpi_{k}{h}" for k in OVERVIEW_KPIS for h in ("", "_help"))
+    keys.update(f"overview.preset_{p}" for p in ("year", "12m", "all", "custom"))
+    keys.update(f"overview.{p}_{c}" for p in ("empty", "file") for c in OVERVIEW_CHARTS)
     return keys
 
 
