@@ -68,6 +68,8 @@ class Organisation(Base):
     # The name's pinyin, so the directory sorts the way users expect (and pages in SQL).
     sort_key: Mapped[str] = mapped_column(String(400), default="", server_default="", index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The channel of the application that admitted the unit this time (None: entered directly), for the overview.
+    admitted_channel: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -421,11 +421,15 @@ def drill_records(filters: overview.OverviewFilters, charts: tuple[str, ...]) ->
         if month:
             first = date.fromisoformat(f"{month}-01")
             last = add_months(first, 1) - timedelta(days=1)
+        secretariat = name == "organisers" and code == "0"
         wanted = ActivityFilters(
             categories=(code,) if name != "organisers" and code else ((filters.category,) if filters.category else ()),
-            organiser_id=int(code) if name == "organisers" and code and code != "0" else None,
+            organiser_id=int(code) if name == "organisers" and code and not secretariat else None,
             province=filters.province,
             statuses=("planned", "ongoing", "finished"),
+            # what the bar counted: activities starting in the month (or period), of the kind chosen
+            organiser_kind="" if secretariat else filters.kind,
+            starting_in_range=True,
         )
         rows, total = cached_read(
             TOPICS, activities.list_activities, actor=actor, first=first, last=last, filters=wanted, limit=50

@@ -555,6 +555,10 @@ class ActivityFilters:
     online: bool | None = None
     needs_outcome: bool = False
     text: str = ""
+    # The overview's drill-down: the organiser's unit kind ('' for the secretariat, organiser None), and only the
+    # activities that start in the range (its bars count activities by the month they start in).
+    organiser_kind: str | None = None
+    starting_in_range: bool = False
 
 
 def _day_start(day: date) -> datetime:
@@ -591,14 +595,22 @@ def _filtered(stmt: Any, filters: ActivityFilters, now: datetime) -> Any:
         stmt = stmt.where(Activity.online.is_(filters.online))
     if filters.needs_outcome:
         stmt = stmt.where(Activity.cancelled_at.is_(None), Activity.ends_at <= now, Activity.outcome_at.is_(None))
+    if filters.organiser_kind == "":
+        stmt = stmt.where(Activity.organiser_id.is_(None))
+    elif filters.organiser_kind is not None:
+        stmt = stmt.where(
+            Activity.organiser_id.in_(select(Organisation.id).where(Organisation.kind == filters.organiser_kind))
+        )
     key = like_escape(name_key(filters.text))
     if key:
         stmt = stmt.where(Activity.title_key.like(f"%{key}%", escape="\\"))
     return stmt
 
 
-def _in_range(stmt: Any, first: date, last: date) -> Any:
+def _in_range(stmt: Any, first: date, last: date, *, starting: bool = False) -> Any:
     start, end = _day_start(first), _day_start(last + timedelta(days=1))
+    if starting:
+        return stmt.where(Activity.starts_at >= start, Activity.starts_at < end)
     # The lower bound on starts_at lets the (starts_at, ends_at) index answer: nothing lasts longer than that.
     return stmt.where(Activity.starts_at < end, Activity.starts_at >= start - MAX_DURATION, Activity.ends_at > start)
 
@@ -726,13 +738,26 @@ def list_activities(
     statements whatever the page size: count, page, sign-up sums of the page)."""
     _check_reader(actor)
     now = now or utcnow()
-    total = int(session.scalar(_filtered(_in_range(select(func.count(Activity.id)), first, last), filters, now)) or 0)
+    total = int(
+        session.scalar(
+            _filtered(
+                _in_range(select(func.count(Activity.id)), first, last, starting=filters.starting_in_range),
+                filters,
+                now,
+            )
+        )
+        or 0
+    )
     stmt = (
         select(Activity, _organiser_name().label("organiser"))
         .outerjoin(Organisation, Organisation.id == Activity.organiser_id)
         .order_by(Activity.starts_at, Activity.id)
     )
-    page = session.execute(_filtered(_in_range(stmt, first, last), filters, now).offset(offset).limit(limit)).all()
+    page = session.execute(
+        _filtered(_in_range(stmt, first, last, starting=filters.starting_in_range), filters, now)
+        .offset(offset)
+        .limit(limit)
+    ).all()
     ids = [a.id for a, _ in page]
     sums: dict[int, tuple[int, int]] = {}
     if ids:

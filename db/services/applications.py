@@ -653,7 +653,7 @@ def _admit(session: Session, actor: Actor, app: Application, today: date) -> tup
     batch = str(settings.get_setting(session=session, key="current_batch"))
     fields: dict[str, Any] = {f: getattr(app, f) or "" for f in ORG_FIELDS}
     data = OrganisationInput(**fields, status=OrgStatus.MEMBER.value, joined_on=today, batch=batch)
-    values = _values(data)
+    values = {**_values(data), "admitted_channel": app.channel}
     match = [Organisation.name_key == values["name_key"]]
     if values["credit_code"]:
         match.append(Organisation.credit_code == values["credit_code"])
@@ -680,7 +680,13 @@ def _admit(session: Session, actor: Actor, app: Application, today: date) -> tup
         raise ValidationError("validation.unit_suspended", field="name", name=unit.name)
     if unit.status == OrgStatus.MEMBER.value:
         return int(unit.id), unit.joined_on
-    changes = {"status": OrgStatus.MEMBER.value, "joined_on": today, "batch": batch, "status_reason": ""}
+    changes = {
+        "status": OrgStatus.MEMBER.value,
+        "joined_on": today,
+        "batch": batch,
+        "status_reason": "",
+        "admitted_channel": app.channel,
+    }
     before = {k: getattr(unit, k) for k in changes}
     versioned_update(session=session, model=Organisation, record_id=unit.id, expected_version=unit.version, **changes)
     audit.record(

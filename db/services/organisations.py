@@ -121,7 +121,7 @@ def update_organisation(
     )
     changed_before = {k: v for k, v in before.items() if v != values[k]}
     changed_after = {k: values[k] for k in changed_before}
-    if {"joined_on", "kind", "province"} & set(changed_before):
+    if {"joined_on", "kind", "province", "is_secretariat"} & set(changed_before):
         rollups.touch(session=session, rollup="members", months=[before["joined_on"], values.get("joined_on")])
     if "kind" in changed_before:  # the activities it organises are counted under its kind
         starts = session.scalars(select(Activity.starts_at).where(Activity.organiser_id == organisation_id))

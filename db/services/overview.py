@@ -301,7 +301,8 @@ def activities_by_month(*, session: Session, actor: Actor, filters: OverviewFilt
         .group_by(ActivityRollup.month, ActivityRollup.category)
         .order_by(ActivityRollup.month, ActivityRollup.category)
     ).all()
-    return [MonthCategory(m, c, int(a or 0), float(h or 0), int(p or 0)) for m, c, a, h, p in rows]
+    # a month whose only activities of a category were cancelled has a roll-up row of zeros: not a bar
+    return [MonthCategory(m, c, int(a or 0), float(h or 0), int(p or 0)) for m, c, a, h, p in rows if a or h or p]
 
 
 @dataclass(frozen=True)
@@ -352,8 +353,11 @@ def top_organisers(
 def earliest_month(*, session: Session, actor: Actor) -> date | None:
     """The first month holding anything the overview counts (for the preset "all")."""
     _check(actor)
-    firsts = [
+    firsts: list[date | None] = [
         session.scalar(select(func.min(table.month))) for table in (ActivityRollup, MemberRollup, ApplicationRollup)
     ]
+    first_meeting = session.scalar(select(func.min(Meeting.starts_at)))
+    if first_meeting is not None:
+        firsts.append(first_meeting.astimezone(SHANGHAI).date().replace(day=1))
     found = [f for f in firsts if f is not None]
     return min(found) if found else None

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, literal, select
+from sqlalchemy import Engine, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -28,6 +28,7 @@ from domain.activities import SignupStatus
 from domain.applications import AppStatus
 from domain.clock import SHANGHAI
 
+ROLLUP_LOCK_KEY = 720_191_127
 DIRECT = "direct"  # a unit entered without an application (founding units, the directory's import)
 SECRETARIAT_KIND = ""  # activities the secretariat organises on the network's behalf
 
@@ -152,14 +153,7 @@ def _refresh_reviews(session: Session, month: date) -> None:
 
 def _refresh_members(session: Session, month: date) -> None:
     following = (month + timedelta(days=32)).replace(day=1)
-    admitted_by = (
-        select(Application.channel)
-        .where(Application.organisation_id == Organisation.id, Application.status == AppStatus.APPROVED.value)
-        .order_by(Application.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    channel = func.coalesce(admitted_by, literal(DIRECT))
+    channel = func.coalesce(Organisation.admitted_channel, literal(DIRECT))
     counted: dict[tuple[str, str, str], int] = {}
     for unit_channel, province, kind in session.execute(
         select(channel, Organisation.province, Organisation.kind).where(
@@ -188,6 +182,10 @@ REFRESHERS: dict[str, Callable[[Session, date], None]] = {
 def touch(*, session: Session, rollup: str, months: Iterable[date | datetime | None]) -> None:
     """Count again the months a write changed (None: a date the record did not have)."""
     refresh = REFRESHERS[rollup]
+    if session.get_bind().dialect.name == "postgresql":
+        # A month is counted again by deleting and inserting its rows: two writers recounting at once would
+        # both insert the same keys. One at a time (until commit); SQLite's writers are one at a time anyway.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK_KEY})
     for month in sorted({month_of(m) for m in months if m is not None}):
         refresh(session, month)
 

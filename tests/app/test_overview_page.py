@@ -684,11 +684,6 @@ def test_the_funnel_drill_down_points_staff_to_the_applications_only(seeded, app
     assert not [m for m in _texts(viewer.markdown) if label in m], "viewers may not read applications"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drill_records turns the secretariat's bar of the top organisers (code '0') into organiser_id=None, which "
-    "list_activities reads as 'any organiser': the drill lists every activity of the period",
-)
 def test_the_drill_down_of_the_secretariat_bar_lists_only_what_the_secretariat_organised(seeded):
     admin, _ = seeded
     at = _open(admin, {"ov_drill": ("organisers", None, "0")})
@@ -698,11 +693,6 @@ def test_the_drill_down_of_the_secretariat_bar_lists_only_what_the_secretariat_o
     assert set(_drill_table(at)[t("field.title")]) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drill_records does not pass the page's unit-kind filter to list_activities (ActivityFilters has no "
-    "kind): with 单位类型 chosen, the bar counts that kind's activities but the drill lists every organiser's",
-)
 def test_the_drill_down_keeps_the_unit_kind_filter_of_the_bar(seeded):
     admin, _ = seeded
     month = _month(2)
@@ -712,12 +702,6 @@ def test_the_drill_down_keeps_the_unit_kind_filter_of_the_bar(seeded):
     assert set(_drill_table(at)[t("field.title")]) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bars count activities by the month they start in (the roll-ups), the drill lists those that "
-    "overlap the month (list_activities' range): a training camp from the last evening of one month into the "
-    "next is listed under a bar that does not count it",
-)
 def test_the_drill_down_lists_what_the_bar_counts_when_an_activity_runs_into_the_next_month(seeded):
     admin, _ = seeded
     month = _month(4)

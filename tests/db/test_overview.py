@@ -880,11 +880,6 @@ def joined_chart(session: Session, actor: Actor, case: Case) -> list[tuple[date,
     return overview.new_members_by_month(session=session, actor=actor, filters=case.filters())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="member_rollups take a unit's channel from its first approved application whatever it was for: a "
-    "founding member's later council-seat application turns its direct join into that application's channel",
-)
 def test_a_member_that_later_applies_for_a_council_seat_still_joined_directly(session, admin):
     unit = create_org(
         session, admin, 1, ("", "温州瓯江志愿服务协会", "social", "浙江", date(2025, 2, 10), "member", False)
@@ -904,11 +899,6 @@ def test_a_member_that_later_applies_for_a_council_seat_still_joined_directly(se
     assert joined_chart(session, admin, year) == joined_by_hand(session, year)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="member_rollups take the channel of a unit's first approved application by id: a unit that left and "
-    "was readmitted is counted in its new join month under the channel of its first admission",
-)
 def test_a_readmitted_unit_joins_under_the_channel_of_its_readmission(session, admin):
     recommender = create_org(session, admin, 2, ("", "绍兴鉴湖志愿队", "volunteer_team", "浙江", None, "member", False))
     row = ("", "台州湾湿地志愿队", "volunteer_team", "浙江")
@@ -926,11 +916,6 @@ def test_a_readmitted_unit_joins_under_the_channel_of_its_readmission(session, a
     assert joined_chart(session, admin, year) == joined_by_hand(session, year)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="earliest_month looks at activities, member joins and applications only: meetings held before them "
-    "fall outside the preset 'all' although the overview counts meetings",
-)
 def test_the_earliest_month_includes_a_meeting_held_before_anything_else(session, admin):
     meetings.create_meeting(
         session=session,

@@ -140,15 +140,13 @@ def recount(session: Session) -> dict[str, set[tuple[Any, ...]]]:
         GROUP BY month, channel, province, kind, days
         """)
     )
-    # A unit's channel: that of its first approved application (by id), else 'direct' — the rule the service
-    # states; see test_a_founding_member_admitted_to_the_council_still_counts_as_joined_directly.
+    # A unit's channel: that of the application that admitted it this time (kept on the unit when it is admitted
+    # or readmitted), else 'direct'; see the two tests of founding and readmitted units below.
     member_rows = session.execute(
         text(f"""
         SELECT month, channel, province, kind, COUNT(*)
         FROM (SELECT {_date_month(session, "o.joined_on")} AS month,
-                     COALESCE((SELECT ap.channel FROM applications ap
-                               WHERE ap.organisation_id = o.id AND ap.status = 'approved'
-                               ORDER BY ap.id LIMIT 1), 'direct') AS channel,
+                     COALESCE(o.admitted_channel, 'direct') AS channel,
                      o.province, o.kind
               FROM organisations o WHERE o.joined_on IS NOT NULL AND NOT o.is_secretariat) t
         GROUP BY month, channel, province, kind
@@ -849,11 +847,6 @@ def test_the_backfill_command_rebuilds_every_roll_up_and_says_so(fresh_engine, c
 # --- faults found while writing these tests (strict xfail: they start passing when the code is fixed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="update_organisation touches member_rollups only when joined_on, kind or province change; a change of "
-    "is_secretariat (which OrganisationInput carries and the service saves) leaves the unit counted as a member",
-)
 def test_marking_a_unit_as_the_secretariat_takes_it_out_of_the_member_roll_up(session, admin):
     unit = organisations.create_organisation(
         session=session, actor=admin, today=TODAY, data=org_input("生态环境部宣传教育中心", joined_on=date(2026, 3, 4))
@@ -872,12 +865,6 @@ def test_marking_a_unit_as_the_secretariat_takes_it_out_of_the_member_roll_up(se
     assert stored(session)["members"] == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="member_rollups takes a unit's channel from its first approved application of any kind, so a founding "
-    "member (entered directly, 'direct' per the MemberRollup docstring) whose council-seat application is approved "
-    "is moved, years later, to that application's channel in its old join month",
-)
 def test_a_founding_member_admitted_to_the_council_still_counts_as_joined_directly(session, admin):
     unit = organisations.create_organisation(
         session=session, actor=admin, today=TODAY, data=org_input("创始成员单位", joined_on=date(2024, 3, 4))
@@ -927,13 +914,6 @@ def _wait_for_a_lock_wait(engine: Engine, timeout: float = 5.0) -> None:
             clock.sleep(0.02)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgreSQL, READ COMMITTED: touch() deletes and re-inserts a month's rows; a second transaction of "
-    "another record type (activity vs sign-up; only writes of one type queue on data_versions) recounting the same "
-    "month waits on the first's DELETE, then inserts a row the first has just inserted: UniqueViolation on "
-    "pk_activity_rollups, and the user's write is lost",
-)
 def test_a_sign_up_and_a_new_activity_of_the_same_month_saved_at_once_on_postgresql_both_succeed():
     import threading
 
