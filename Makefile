@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 DEMO_DB := data/demo.sqlite
 
-.PHONY: run test demo lint format migrate clean help
+.PHONY: run test demo lint format migrate rollups clean help
 
 help:
 	@echo "make run   - start the app on the embedded SQLite database (data/app.sqlite), port \$$PORT (8501)"
 	@echo "make test  - run the whole test suite (unit, SQLite, PostgreSQL, AppTest, Chromium)"
 	@echo "make demo  - seed a separate demo database and start the app on it"
 	@echo "make lint  - ruff check, ruff format --check, mypy"
+	@echo "make rollups - recount the overview's roll-ups from the records (\$$DATABASE_URL or data/app.sqlite)"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,9 @@ $(BIN)/.installed-test: $(BIN)/.installed pyproject.toml
 
 migrate: $(BIN)/.installed
 	$(BIN)/python -m db.migrate
+
+rollups: migrate
+	$(BIN)/python -m db.services.rollups
 
 run: migrate
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)

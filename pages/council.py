@@ -15,7 +15,7 @@ from domain.council import SEATS, Attendance, Intent, MeetingKind, TermSource, V
 from domain.errors import NotFound, ValidationError
 from domain.roles import Role
 from ui.auth import require_role
-from ui.charts import counts_bar, term_timeline
+from ui.charts import counts_bar, term_rows, term_timeline
 from ui.forms import field_error, finish, fresh_key, plain, remember_error, save, show_notice
 from ui.i18n import enum_label, format_date, format_datetime, t
 from ui.printable import minutes_html, notice_html
@@ -443,19 +443,7 @@ def timeline_view() -> None:
     if not history:
         st.info(t("council.no_terms"), icon=":material/info:")
         return
-    rows = [
-        {
-            "seat": h.seat,
-            "unit": h.unit,
-            "kind": h.kind,
-            "session": t("council.session_title", number=h.session_number),
-            "source": enum_label("term_source", h.source),
-            "starts_on": h.starts_on.isoformat(),
-            "ends_on": h.ends_on.isoformat(),
-        }
-        for h in history
-    ]
-    st.altair_chart(term_timeline(rows, on), width="stretch")
+    st.altair_chart(term_timeline(term_rows(history), on), width="stretch")
     day = st.date_input(t("council.composition_on"), value=on, format="YYYY-MM-DD", key="c_comp_day")
     with transaction() as session:
         by_kind, by_province = council.composition(session=session, on=day)

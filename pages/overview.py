@@ -27,6 +27,8 @@ from ui.charts import (
     monthly_stacked,
     ordered_bars,
     pickable_bars,
+    term_rows,
+    term_timeline,
 )
 from ui.forms import error_text
 from ui.i18n import current_language, enum_label, format_date, t
@@ -270,6 +272,11 @@ def _council_kinds(data: list[tuple[str, int]]) -> Any:
     )
 
 
+def _timeline(data: tuple[list[dict[str, Any]], str]) -> Any:
+    rows, day = data
+    return term_timeline(rows, date.fromisoformat(day))
+
+
 BUILDERS: dict[str, Callable[[Any], Any]] = {
     "kinds": _kinds,
     "provinces": _provinces,
@@ -280,6 +287,7 @@ BUILDERS: dict[str, Callable[[Any], Any]] = {
     "hours": _hours,
     "organisers": _organisers,
     "council": _council_kinds,
+    "timeline": _timeline,
 }
 
 
@@ -404,6 +412,11 @@ def council_section() -> None:
             )
         else:
             st.caption(t("overview.empty_council"))
+    history = cached_read(("council_term", "council_session", "organisation"), council.term_history, actor=actor)
+    if history:
+        # the summary of every term: viewers receive no representatives (the service leaves them out)
+        spec = chart_spec("timeline", (term_rows(history), on.isoformat()), current_language())
+        st.vega_lite_chart(spec=spec, key="ov_timeline", width="stretch")
 
 
 def drill_records(filters: overview.OverviewFilters, charts: tuple[str, ...]) -> None:

@@ -48,6 +48,22 @@ def kind_scale() -> alt.Scale:
     return alt.Scale(domain=[enum_label("org_kind", k) for k in KIND_COLOURS], range=list(KIND_COLOURS.values()))
 
 
+def term_rows(history: list[Any]) -> list[dict[str, Any]]:
+    """The rows term_timeline draws, from council.term_history's rows (plain values: cacheable)."""
+    return [
+        {
+            "seat": h.seat,
+            "unit": h.unit,
+            "kind": h.kind,
+            "session": t("council.session_title", number=h.session_number),
+            "source": enum_label("term_source", h.source),
+            "starts_on": h.starts_on.isoformat(),
+            "ends_on": h.ends_on.isoformat(),
+        }
+        for h in history
+    ]
+
+
 def term_timeline(terms: list[dict[str, Any]], today: date) -> alt.LayerChart:
     """Every term as a bar on its seat from start to end, coloured by unit kind, with today marked."""
     frame = pd.DataFrame(terms)
