@@ -194,7 +194,8 @@ def _channel_name(code: str) -> str:
     return t("overview.channel_direct") if code == "direct" else enum_label("channel", code)
 
 
-def _new_members(data: list[tuple[str, str, int]]) -> Any:
+def _new_members(data: tuple[list[tuple[str, str, int]], list[str]]) -> Any:
+    data, months = data
     names = {c: _channel_name(c) for c in CHANNEL_COLOURS}
     return monthly_stacked(
         [(m, c, names[c], n) for m, c, n in data],
@@ -203,6 +204,7 @@ def _new_members(data: list[tuple[str, str, int]]) -> Any:
         value=t("overview.units"),
         colours=CHANNEL_COLOURS,
         names=names,
+        months=months,
     )
 
 
@@ -228,7 +230,8 @@ def _reviews(data: list[int]) -> Any:
     )
 
 
-def _activities(data: list[tuple[str, str, float]]) -> Any:
+def _activities(data: tuple[list[tuple[str, str, float]], list[str]]) -> Any:
+    data, months = data
     names = {c: enum_label("category", c) for c in CATEGORY_COLOURS}
     return monthly_stacked(
         [(m, c, names[c], v) for m, c, v in data],
@@ -237,10 +240,12 @@ def _activities(data: list[tuple[str, str, float]]) -> Any:
         value=t("overview.activities"),
         colours=CATEGORY_COLOURS,
         names=names,
+        months=months,
     )
 
 
-def _hours(data: list[tuple[str, str, float]]) -> Any:
+def _hours(data: tuple[list[tuple[str, str, float]], list[str]]) -> Any:
+    data, months = data
     names = {c: enum_label("category", c) for c in CATEGORY_COLOURS}
     return monthly_stacked(
         [(m, c, names[c], v) for m, c, v in data],
@@ -249,6 +254,7 @@ def _hours(data: list[tuple[str, str, float]]) -> Any:
         value=t("field.service_hours"),
         colours=CATEGORY_COLOURS,
         names=names,
+        months=months,
     )
 
 
@@ -324,6 +330,11 @@ def month_text(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
+def period_months(filters: overview.OverviewFilters) -> list[str]:
+    """Every month of the period, so a month without records stays on the axis."""
+    return [month_text(m) for m in filters.period.month_list()]
+
+
 def members_section(filters: overview.OverviewFilters) -> None:
     kinds = list(read(overview.members_by, filters=filters, field="kind").items())
     provinces = list(read(overview.members_by, filters=filters, field="province").items())
@@ -337,7 +348,7 @@ def members_section(filters: overview.OverviewFilters) -> None:
     joined = [(month_text(m), c, n) for m, c, n in read(overview.new_members_by_month, filters=filters)]
     chart(
         "new_members",
-        joined,
+        (joined, period_months(filters)),
         [t("overview.month"), t("overview.channel"), t("overview.units")],
         [[m, _channel_name(c), n] for m, c, n in joined],
     )
@@ -375,11 +386,9 @@ def activities_section(filters: overview.OverviewFilters) -> None:
     hours = [(month_text(r.month), r.category, round(r.hours, 1)) for r in months]
     headers = [t("overview.month"), t("field.category"), t("overview.activities"), t("field.service_hours")]
     rows = [[month_text(r.month), enum_label("category", r.category), r.activities, round(r.hours, 1)] for r in months]
-    left, right = st.columns(2)
-    with left:
-        chart("activities", counts, headers, rows)
-    with right:
-        chart("hours", hours, headers, rows)
+    # full width: a year of months side by side needs it
+    chart("activities", (counts, period_months(filters)), headers, rows)
+    chart("hours", (hours, period_months(filters)), headers, rows)
     top = read(overview.top_organisers, filters=filters)
     data = [(str(o.organisation_id or 0), o.name or t("cal.secretariat"), o.activities) for o in top]
     chart(

@@ -137,7 +137,7 @@ def pickable_bars(
     frame = pd.DataFrame(counts, columns=["code", "name", "count"])
     selection = _picked(["code"])
     colour = (
-        alt.Color("name:N", scale=kind_scale(), legend=None)
+        alt.Color("name:N", title=label, scale=kind_scale(), legend=None)
         if by_kind
         else alt.value(KIND_COLOURS[OrgKind.GOVERNMENT.value])
     )
@@ -164,16 +164,19 @@ def monthly_stacked(
     value: str,
     colours: dict[str, str],
     names: dict[str, str],
+    months: list[str] | None = None,
 ) -> alt.Chart:
-    """Bars per month (YYYY-MM) stacked by series (code, on-screen name); a click picks the month and series."""
+    """Bars per month (YYYY-MM) stacked by series (code, on-screen name); a click picks the month and series.
+    `months` makes the axis continuous (a month without records stays on it, empty)."""
     frame = pd.DataFrame(rows, columns=["month", "code", "name", "value"])
     selection = _picked(["month", "code"])
     scale = alt.Scale(domain=[names[c] for c in colours], range=list(colours.values()))
+    month_scale = alt.Scale(domain=months) if months else alt.Undefined
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("month:O", title=t("overview.month"), axis=alt.Axis(labelAngle=-45)),
+            x=alt.X("month:O", title=t("overview.month"), axis=alt.Axis(labelAngle=-45), scale=month_scale),
             y=alt.Y("value:Q", title=value, stack=True),
             color=alt.Color("name:N", title=series_label, scale=scale),
             opacity=_opacity(selection),

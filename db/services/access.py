@@ -32,7 +32,13 @@ WRITE_FUNCTIONS: dict[str, Callable[..., Any]] = {}
 INTERNAL_WRITES: dict[str, str] = {}
 
 
-_WRITE_SCOPE: ContextVar[str | None] = ContextVar("evsn_write_scope", default=None)
+# Kept on SQLAlchemy's Session class, which Streamlit never reloads: when Streamlit reloads this module after a
+# source change, the listeners registered by the first import must see the scope the reloaded services set
+# (otherwise every write, logins included, was refused until a restart).
+_WRITE_SCOPE: ContextVar[str | None] = Session.__dict__.get("_evsn_write_scope") or ContextVar(
+    "evsn_write_scope", default=None
+)
+Session._evsn_write_scope = _WRITE_SCOPE  # type: ignore[attr-defined]
 _WRITE_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT"})
 
 

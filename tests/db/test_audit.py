@@ -47,3 +47,26 @@ def test_entries_are_newest_first_and_paged(session, admin):
         )
     page, total = audit.list_entries(session=session, record_type="organisation", limit=2)
     assert total == 3 and len(page) == 2 and page[0].id > page[1].id
+
+
+def test_writes_still_work_after_the_services_are_reloaded_as_streamlit_does_on_a_source_change(session, admin):
+    """Streamlit drops changed modules from sys.modules and imports them afresh in a running server; the write
+    guard registered by the first import must accept the scope the fresh services set (it refused every write,
+    logins included, until a restart)."""
+    import importlib
+    import sys
+
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    names = ["db.services.access", "db.services.audit", "db.services.organisations"]
+    kept = {name: sys.modules.pop(name) for name in names}
+    try:
+        fresh_access = importlib.import_module("db.services.access")
+        fresh = importlib.import_module("db.services.organisations")
+        unit = fresh.create_organisation(session=session, actor=admin, data=org_input("重载后新建的单位"), today=TODAY)
+        assert unit > 0
+    finally:
+        event.remove(OrmSession, "do_orm_execute", fresh_access._refuse_unregistered_statements)
+        event.remove(OrmSession, "before_flush", fresh_access._refuse_unregistered_flush)
+        sys.modules.update(kept)
