@@ -59,7 +59,11 @@ def test_writes_still_work_after_the_services_are_reloaded_as_streamlit_does_on_
     from sqlalchemy import event
     from sqlalchemy.orm import Session as OrmSession
 
+    from db.services import access, todos
+
     names = ["db.services.access", "db.services.audit", "db.services.organisations"]
+    registries = (todos.PROVIDERS, access.WRITE_SERVICES, access.WRITE_FUNCTIONS, access.INTERNAL_WRITES)
+    saved = [registry.copy() for registry in registries]
     kept = {name: sys.modules.pop(name) for name in names}
     try:
         fresh_access = importlib.import_module("db.services.access")
@@ -70,3 +74,10 @@ def test_writes_still_work_after_the_services_are_reloaded_as_streamlit_does_on_
         event.remove(OrmSession, "do_orm_execute", fresh_access._refuse_unregistered_statements)
         event.remove(OrmSession, "before_flush", fresh_access._refuse_unregistered_flush)
         sys.modules.update(kept)
+        # the fresh modules registered their to-dos and services again: the rest of the run sees the originals
+        for registry, copy in zip(registries, saved, strict=True):
+            registry.clear()
+            if isinstance(registry, dict):
+                registry.update(copy)
+            else:
+                registry.extend(copy)
