@@ -1063,26 +1063,24 @@ def _outcome_todos(session: Session, actor: Actor) -> list[TodoItem]:
     if actor.role not in {Role.ADMIN, Role.SECRETARIAT}:
         return []
     now = utcnow()
-    missing = int(
-        session.scalar(
-            select(func.count(Activity.id)).where(
-                Activity.cancelled_at.is_(None),
-                Activity.ends_at <= now,
-                Activity.ends_at > now - timedelta(days=OUTCOME_REMINDER_DAYS),
-                Activity.outcome_at.is_(None),
-            )
+    monday = _day_start(today() - timedelta(days=today().weekday()))
+    missing, this_week = session.execute(
+        select(func.count(Activity.id), func.count(Activity.id).filter(Activity.ends_at >= monday)).where(
+            Activity.cancelled_at.is_(None),
+            Activity.ends_at <= now,
+            Activity.ends_at > now - timedelta(days=OUTCOME_REMINDER_DAYS),
+            Activity.outcome_at.is_(None),
         )
-        or 0
-    )
+    ).one()
     if not missing:
         return []
     first = today() - timedelta(days=OUTCOME_REMINDER_DAYS + 1)
     return [
         TodoItem(
             "todo.activities_missing_outcome",
-            missing,
+            int(missing),
             "calendar",
-            params={"days": OUTCOME_REMINDER_DAYS},
+            params={"days": OUTCOME_REMINDER_DAYS, "week": int(this_week or 0)},
             query={"view": "list", "from": first.isoformat(), "to": today().isoformat(), "needs_outcome": "1"},
         )
     ]

@@ -1008,6 +1008,18 @@ def test_a_finished_activity_without_an_outcome_is_a_to_do_for_staff_only(sessio
     assert todo(staff) == []
 
 
+def test_the_outcome_reminder_says_how_many_of_them_finished_this_week(session, staff):
+    monday = datetime.combine(today() - timedelta(days=today().weekday()), time(0), tzinfo=SHANGHAI)
+    ends = utcnow() - timedelta(minutes=1)
+    expected = (1, 0)
+    if ends >= monday:  # (in the first minute of a week nothing can have ended in it yet)
+        create(session, staff, activity_input(starts_at=ends - timedelta(minutes=20), hours=1 / 3))
+        expected = (2, 1)
+    create(session, staff, activity_input(starts_at=monday - timedelta(days=3), hours=2))  # the week before
+    [item] = [i for i in collect_todos(session=session, actor=staff) if i.key == "todo.activities_missing_outcome"]
+    assert (item.count, item.params["week"]) == expected
+
+
 # ---------------------------------------------------------------- double bookings
 
 
