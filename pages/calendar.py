@@ -45,6 +45,7 @@ EDIT_FORM, CANCEL_FORM, SIGNUP_FORM, WITHDRAW_FORM, OUTCOME_FORM = (
     "a_out",
 )
 TOPICS = ("activity", "signup", "organisation")
+SEEN = ("_a_seen_", "_su_seen_")  # the versions a user saw of an activity and of its sign-ups
 PAGE_SIZE = 50
 MONTH_PER_DAY, WEEK_PER_DAY = 3, 12
 ICS_MIME = "text/calendar"
@@ -67,7 +68,7 @@ def notice() -> None:
 
 def done(message: str, *bases: str) -> None:
     """After a successful action: say so, empty the forms named, forget the versions seen, run again."""
-    finish(NOTICE, message, *bases, forget=("_a_seen_",))
+    finish(NOTICE, message, *bases, forget=SEEN)
 
 
 def minute() -> datetime:
@@ -114,7 +115,14 @@ def styles() -> None:
 # --------------------------------------------------------------------------------------------- filters
 
 
+def forget_seen() -> None:
+    """A fresh visit to an activity starts from what is stored now (not from what an earlier visit saw)."""
+    for key in [k for k in st.session_state if str(k).startswith(SEEN)]:
+        st.session_state.pop(key, None)
+
+
 def open_activity(activity_id: int) -> None:
+    forget_seen()
     st.query_params["id"] = str(activity_id)
 
 
@@ -365,7 +373,7 @@ def list_view(filters: svc.ActivityFilters) -> None:
             t("cal.places"): [
                 f"{r.confirmed_people}/{r.capacity}" if r.capacity else str(r.confirmed_people) for r in rows
             ],
-            t("cal.waitlist"): [r.waitlisted for r in rows],
+            t("cal.waitlist_units"): [r.waitlisted for r in rows],
             t("field.service_hours"): ["—" if r.service_hours is None else f"{r.service_hours:,.1f}" for r in rows],
         }
     )
@@ -658,6 +666,7 @@ def new_activity_page() -> None:
 
 def back_to_calendar() -> None:
     if st.button(t("cal.back"), icon=":material/arrow_back:", key="a_back"):
+        forget_seen()
         st.query_params.clear()
         st.rerun()
 
@@ -678,7 +687,7 @@ def activity_page(activity_id: int) -> None:
     if seen != a.version:
         st.warning(t("cal.changed_meanwhile"), icon=":material/sync_problem:")
         if st.button(t("common.reload"), key="a_reload"):
-            st.session_state.pop(f"_a_seen_{a.id}", None)
+            forget_seen()
             st.rerun()
     colour = {"planned": "blue", "ongoing": "green", "finished": "gray", "cancelled": "red"}[a.status]
     st.markdown(
@@ -865,6 +874,13 @@ def signups_section(a: svc.ActivityDetail) -> None:
     if live:
         st.markdown(f"**{t('cal.withdraw')}**")
         by_id = {s.id: s for s in live}
+        # the versions of the sign-ups as this user first saw them here: a withdrawal is checked against them
+        seen_versions = st.session_state.setdefault(f"_su_seen_{a.id}", {s.id: s.version for s in a.signups})
+        if any(seen_versions.get(s.id, s.version) != s.version for s in a.signups):
+            st.warning(t("cal.signups_changed"), icon=":material/sync_problem:")
+            if st.button(t("common.reload"), key="a_su_reload"):
+                forget_seen()
+                st.rerun()
         chosen = st.selectbox(
             t("cal.unit"),
             [None, *by_id],
@@ -885,7 +901,11 @@ def signups_section(a: svc.ActivityDetail) -> None:
                 WITHDRAW_FORM,
                 lambda s: promoted.append(
                     svc.cancel_signup(
-                        session=s, actor=actor, signup_id=target.id, expected_version=target.version, reason=reason
+                        session=s,
+                        actor=actor,
+                        signup_id=target.id,
+                        expected_version=seen_versions.get(target.id, target.version),
+                        reason=reason,
                     )
                 ),
             ):

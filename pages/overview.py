@@ -452,6 +452,7 @@ def drill_records(filters: overview.OverviewFilters, charts: tuple[str, ...]) ->
             # what the bar counted: activities starting in the month (or period), of the kind chosen
             organiser_kind="" if secretariat else filters.kind,
             starting_in_range=True,
+            organiser_only=True,  # the bar counts activities by their organiser, not co-organised ones
         )
         rows, total = cached_read(
             TOPICS, activities.list_activities, actor=actor, first=first, last=last, filters=wanted, limit=50

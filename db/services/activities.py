@@ -559,6 +559,7 @@ class ActivityFilters:
     # activities that start in the range (its bars count activities by the month they start in).
     organiser_kind: str | None = None
     starting_in_range: bool = False
+    organiser_only: bool = False  # organiser_id as the organiser, not as a co-organiser
 
 
 def _day_start(day: date) -> datetime:
@@ -581,7 +582,9 @@ def _status_condition(status: str, now: datetime) -> ColumnElement[bool]:
 def _filtered(stmt: Any, filters: ActivityFilters, now: datetime) -> Any:
     if filters.categories:
         stmt = stmt.where(Activity.category.in_(filters.categories))
-    if filters.organiser_id is not None:
+    if filters.organiser_id is not None and filters.organiser_only:
+        stmt = stmt.where(Activity.organiser_id == filters.organiser_id)
+    elif filters.organiser_id is not None:
         co = exists().where(
             ActivityCoOrganiser.activity_id == Activity.id,
             ActivityCoOrganiser.organisation_id == filters.organiser_id,

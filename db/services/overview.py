@@ -32,6 +32,7 @@ from domain.organisations import OrgStatus
 from domain.roles import Actor, Role
 
 READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL, Role.VIEWER})
+APPLICATION_READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
 # The record types (data-version topics) the overview's figures come from: a write to any of them refreshes it.
 TOPICS = ("activity", "signup", "organisation", "application", "council_term", "meeting")
 ENDING_SOON_DAYS = 180
@@ -63,7 +64,7 @@ class Kpi:
     style: str = "int"
 
 
-KpiSource = Callable[[Session, OverviewFilters, date], list[Kpi]]
+KpiSource = Callable[[Session, OverviewFilters, date, Actor], list[Kpi]]
 KPI_SOURCES: list[KpiSource] = []
 
 
@@ -103,7 +104,7 @@ def _members_on(session: Session, filters: OverviewFilters, day: date) -> int:
 
 
 @kpi
-def _member_kpis(session: Session, filters: OverviewFilters, today: date) -> list[Kpi]:
+def _member_kpis(session: Session, filters: OverviewFilters, today: date, actor: Actor) -> list[Kpi]:
     now, before = filters.period, filters.period.previous()
     members = change(
         _members_on(session, filters, min(now.last_day, today)), _members_on(session, filters, before.last_day)
@@ -124,7 +125,9 @@ def _member_kpis(session: Session, filters: OverviewFilters, today: date) -> lis
 
 
 @kpi
-def _application_kpis(session: Session, filters: OverviewFilters, today: date) -> list[Kpi]:
+def _application_kpis(session: Session, filters: OverviewFilters, today: date, actor: Actor) -> list[Kpi]:
+    if actor.role not in APPLICATION_READERS:  # partner demos may not read applications, their figures included
+        return []
     pending_stmt = select(func.coalesce(func.sum(ApplicationRollup.applications), 0)).where(
         ApplicationRollup.status.in_([s.value for s in PENDING])
     )
@@ -148,7 +151,7 @@ def _application_kpis(session: Session, filters: OverviewFilters, today: date) -
 
 
 @kpi
-def _council_kpis(session: Session, filters: OverviewFilters, today: date) -> list[Kpi]:
+def _council_kpis(session: Session, filters: OverviewFilters, today: date, actor: Actor) -> list[Kpi]:
     seated = session.execute(
         select(CouncilTerm.ends_on).where(CouncilTerm.starts_on <= today, CouncilTerm.ends_on > today)
     ).all()
@@ -178,7 +181,7 @@ def _activity_sums(session: Session, filters: OverviewFilters, period: Period) -
 
 
 @kpi
-def _activity_kpis(session: Session, filters: OverviewFilters, today: date) -> list[Kpi]:
+def _activity_kpis(session: Session, filters: OverviewFilters, today: date, actor: Actor) -> list[Kpi]:
     now = _activity_sums(session, filters, filters.period)
     before = _activity_sums(session, filters, filters.period.previous())
     styles = {"hours": "hours"}
@@ -205,7 +208,7 @@ def _meeting_figures(session: Session, period: Period, today: date) -> tuple[int
 
 
 @kpi
-def _meeting_kpis(session: Session, filters: OverviewFilters, today: date) -> list[Kpi]:
+def _meeting_kpis(session: Session, filters: OverviewFilters, today: date, actor: Actor) -> list[Kpi]:
     held, rate = _meeting_figures(session, filters.period, today)
     held_before, rate_before = _meeting_figures(session, filters.period.previous(), today)
     rate_change = change(rate, rate_before) if rate is not None and rate_before is not None else None
@@ -217,7 +220,7 @@ def kpis(*, session: Session, actor: Actor, filters: OverviewFilters, today: dat
     _check(actor)
     tiles: list[Kpi] = []
     for source in KPI_SOURCES:
-        tiles.extend(source(session, filters, today))
+        tiles.extend(source(session, filters, today, actor))
     return tiles
 
 
@@ -251,9 +254,14 @@ def new_members_by_month(*, session: Session, actor: Actor, filters: OverviewFil
     return [(m, c, int(n)) for m, c, n in rows]
 
 
+def _check_applications(actor: Actor) -> None:
+    if actor.role not in APPLICATION_READERS:
+        raise PermissionDenied()
+
+
 def application_funnel(*, session: Session, actor: Actor, filters: OverviewFilters) -> dict[str, int]:
-    """Applications submitted in the period, by their status now."""
-    _check(actor)
+    """Applications submitted in the period, by their status now (not for viewers)."""
+    _check_applications(actor)
     rows = session.execute(
         select(ApplicationRollup.status, func.sum(ApplicationRollup.applications))
         .where(*_where(ApplicationRollup, filters, filters.period))
@@ -263,8 +271,8 @@ def application_funnel(*, session: Session, actor: Actor, filters: OverviewFilte
 
 
 def review_distribution(*, session: Session, actor: Actor, filters: OverviewFilters) -> list[int]:
-    """Applications decided in the period per review-time bucket (domain.metrics.REVIEW_BUCKETS)."""
-    _check(actor)
+    """Applications decided in the period per review-time bucket (domain.metrics.REVIEW_BUCKETS; not for viewers)."""
+    _check_applications(actor)
     counts = [0] * len(REVIEW_BUCKETS)
     for days, n in session.execute(
         select(ReviewRollup.days, func.sum(ReviewRollup.decided))

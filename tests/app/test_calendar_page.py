@@ -507,3 +507,49 @@ def test_the_home_reminder_opens_the_list_of_finished_activities_without_outcome
             {"now": utcnow(), "since": utcnow() - timedelta(days=svc.OUTCOME_REMINDER_DAYS)},
         )
     assert todo.count == expected == len(titles) and missing
+
+
+def test_opening_an_activity_again_starts_from_what_is_stored_now(app_users):  # noqa: F811
+    activity_id = _activity(app_users, "再访活动")
+    at = _open(app_users, Role.SECRETARIAT, id=str(activity_id))
+    at.button(key="a_back").click().run()
+    with transaction(write=True) as session:  # meanwhile another user edits it
+        seen = svc.get_activity(session=session, actor=_admin(app_users), activity_id=activity_id)
+        edited = replace(seen.as_input(), title="别人改过的标题")
+        svc.update_activity(session=session, actor=_admin(app_users), activity_id=activity_id,
+                            expected_version=seen.version, data=edited)  # fmt: skip
+    at.query_params["id"] = str(activity_id)  # the user opens it again later, in the same tab
+    at.run()
+    assert t("cal.changed_meanwhile") not in [w.value for w in at.warning], "nothing of the user's is stale"
+    title = next(w for w in at.text_input if w.key and w.key.endswith("_title") and w.key.startswith("a_edit_"))
+    assert title.value == "别人改过的标题"
+    title.set_value("我的新标题").run()
+    at.button(key="a_edit_save").click().run()
+    assert t("cal.saved") in [s.value for s in at.success], [e.value for e in at.error]
+    assert _row(activity_id).title == "我的新标题"
+
+
+def test_a_withdrawal_of_a_sign_up_that_moved_up_meanwhile_is_refused(app_users):  # noqa: F811
+    activity_id = _activity(app_users, "候补撤销", capacity=2)
+    first, second = _member(app_users, "撤销单位丙三"), _member(app_users, "撤销单位丁四")
+    with transaction(write=True) as session:
+        svc.add_signup(
+            session=session, actor=_admin(app_users), activity_id=activity_id, organisation_id=first, people=2
+        )
+        waiting = svc.add_signup(session=session, actor=_admin(app_users), activity_id=activity_id,
+                                 organisation_id=second, people=2)  # fmt: skip
+    assert waiting.status == "waitlisted"
+    at = _open(app_users, Role.SECRETARIAT, id=str(activity_id))
+    _widget(at.selectbox, "a_wd_pick").set_value(waiting.id)
+    _widget(at.checkbox, "a_wd_sure").check()
+    at.run()
+    with transaction(write=True) as session:  # another user raises the capacity: the waiting unit moves up
+        seen = svc.get_activity(session=session, actor=_admin(app_users), activity_id=activity_id)
+        svc.update_activity(session=session, actor=_admin(app_users), activity_id=activity_id,
+                            expected_version=seen.version, data=replace(seen.as_input(), capacity=4))  # fmt: skip
+    at.button(key="a_wd_save").click().run()
+    assert t("error.stale") in " ".join(e.value for e in at.error), (
+        "the user withdrew a waiting unit, not a confirmed one"
+    )
+    assert _signups(activity_id)[second] == "confirmed"
+    assert t("cal.signups_changed") in [w.value for w in at.warning]

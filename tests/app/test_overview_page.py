@@ -743,3 +743,20 @@ def test_the_secretariat_sees_its_to_dos_and_no_headline_on_the_home_page(seeded
     assert t("home.headline") not in _texts(at.subheader)
     assert not at.metric
     assert any(t("todo.secretariat_unit_missing", count=1) in m for m in _texts(at.markdown))
+
+
+def test_the_drill_down_of_an_organiser_leaves_out_what_it_only_co_organised(seeded):
+    """The organisers' bars count activities by their organiser: an activity the unit only co-organises is under
+    another unit's bar, and must not appear in this unit's list either."""
+    admin, units = seeded
+    unit, other = units["广东志愿队乙"], units["浙江社会组织甲"]
+    starts = datetime.combine(today().replace(day=1), time(10), tzinfo=SH)
+    with transaction(write=True) as session:
+        activities.create_activity(session=session, actor=admin.actor(), data=ActivityInput(
+            title="浙江主办广东协办的培训", category="training", starts_at=starts, ends_at=starts + timedelta(hours=2),
+            province="浙江", place="杭州", organiser_id=other, co_organiser_ids=(unit,)))  # fmt: skip
+    at = _open(admin, {"ov_drill": ("organisers", None, str(unit))})
+    titles = set(_drill_table(at)[t("field.title")])
+    first, end = _now_period()
+    assert titles == _activity_titles(first, end, organiser=unit)
+    assert "浙江主办广东协办的培训" not in titles
