@@ -27,6 +27,7 @@ from domain.clock import SHANGHAI, today
 from domain.errors import DomainError, NotFound, ValidationError
 from domain.holidays import day_marks, known_year
 from domain.ical import to_ics
+from domain.metrics import add_months
 from domain.organisations import PROVINCES
 from domain.roles import Role
 from ui.auth import require_role
@@ -305,8 +306,7 @@ def grid(first: date, last: date, filters: svc.ActivityFilters, *, week: bool, m
 def month_range(anchor: date) -> tuple[date, date]:
     first_of_month = anchor.replace(day=1)
     first = first_of_month - timedelta(days=first_of_month.weekday())
-    next_month = (first_of_month + timedelta(days=32)).replace(day=1)
-    last_of_month = next_month - timedelta(days=1)
+    last_of_month = add_months(first_of_month, 1) - timedelta(days=1)
     last = last_of_month + timedelta(days=6 - last_of_month.weekday())
     return first, last
 
@@ -321,8 +321,7 @@ def shift(step: int) -> None:
     if st.session_state.get("cal_view") == "week":
         st.session_state["cal_anchor"] = anchor + timedelta(weeks=step)
     else:
-        moved = anchor.replace(day=1) + timedelta(days=32 * step if step > 0 else -1)
-        st.session_state["cal_anchor"] = moved.replace(day=1)
+        st.session_state["cal_anchor"] = add_months(anchor, step)
 
 
 def go_today() -> None:
@@ -332,9 +331,7 @@ def go_today() -> None:
 def list_view(filters: svc.ActivityFilters) -> None:
     left, right = st.columns(2)
     st.session_state.setdefault("cal_list_from", on.replace(day=1))
-    st.session_state.setdefault(
-        "cal_list_to", (on.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    )
+    st.session_state.setdefault("cal_list_to", add_months(on, 1) - timedelta(days=1))
     first = left.date_input(t("cal.from"), key="cal_list_from", format="YYYY-MM-DD")
     last = right.date_input(t("cal.to"), key="cal_list_to", format="YYYY-MM-DD")
     if first > last:

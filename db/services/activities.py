@@ -33,13 +33,12 @@ from domain.activities import (
     check_people,
     check_period,
     fits,
-    local_datetime,
     place_key,
     promotions,
     series_starts,
     status_of,
 )
-from domain.clock import SHANGHAI, today
+from domain.clock import SHANGHAI, day_start, today
 from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from domain.ical import IcsActivity
 from domain.organisations import PROVINCES, OrgStatus
@@ -562,10 +561,6 @@ class ActivityFilters:
     organiser_only: bool = False  # organiser_id as the organiser, not as a co-organiser
 
 
-def _day_start(day: date) -> datetime:
-    return local_datetime(day, datetime.min.time())
-
-
 def _status_condition(status: str, now: datetime) -> ColumnElement[bool]:
     live = Activity.cancelled_at.is_(None)
     if status == ActivityStatus.CANCELLED.value:
@@ -611,7 +606,7 @@ def _filtered(stmt: Any, filters: ActivityFilters, now: datetime) -> Any:
 
 
 def _in_range(stmt: Any, first: date, last: date, *, starting: bool = False) -> Any:
-    start, end = _day_start(first), _day_start(last + timedelta(days=1))
+    start, end = day_start(first), day_start(last + timedelta(days=1))
     if starting:
         return stmt.where(Activity.starts_at >= start, Activity.starts_at < end)
     # The lower bound on starts_at lets the (starts_at, ends_at) index answer: nothing lasts longer than that.
@@ -1066,7 +1061,7 @@ def _outcome_todos(session: Session, actor: Actor) -> list[TodoItem]:
     if actor.role not in {Role.ADMIN, Role.SECRETARIAT}:
         return []
     now = utcnow()
-    monday = _day_start(today() - timedelta(days=today().weekday()))
+    monday = day_start(today() - timedelta(days=today().weekday()))
     missing, this_week = session.execute(
         select(func.count(Activity.id), func.count(Activity.id).filter(Activity.ends_at >= monday)).where(
             Activity.cancelled_at.is_(None),

@@ -4,7 +4,7 @@ behalf, by invitation or a member's recommendation; review, council opinions and
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import zip_longest
 from typing import Any
 
@@ -34,7 +34,7 @@ from domain.applications import (
     normalise_reference,
     validate_application,
 )
-from domain.clock import SHANGHAI, today
+from domain.clock import SHANGHAI, day_start, today
 from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from domain.organisations import OrganisationInput, OrgStatus, validate_phone
 from domain.roles import Actor, Role
@@ -372,10 +372,6 @@ class ApplicationRow:
     abstain: int
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
-
-
 def _filtered(filters: ApplicationFilters) -> list[Any]:
     where: list[Any] = []
     for field in ("status", "channel", "kind", "province", "applied_for"):
@@ -383,9 +379,9 @@ def _filtered(filters: ApplicationFilters) -> list[Any]:
         if value:
             where.append(getattr(Application, field) == value)
     if filters.since:
-        where.append(Application.submitted_at >= _day_start(filters.since))
+        where.append(Application.submitted_at >= day_start(filters.since))
     if filters.until:
-        where.append(Application.submitted_at < _day_start(filters.until + timedelta(days=1)))
+        where.append(Application.submitted_at < day_start(filters.until + timedelta(days=1)))
     if filters.awaiting_unit is not None:
         where.append(_pending())
         where.append(~_opinion_given(filters.awaiting_unit))

@@ -4,7 +4,7 @@ registers its KPIs with @kpi here; the page shows whatever is registered, in ord
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -24,7 +24,7 @@ from db.models import (
 from db.services.rollups import SECRETARIAT_KIND
 from domain.activities import Category
 from domain.applications import PENDING
-from domain.clock import SHANGHAI
+from domain.clock import SHANGHAI, day_start
 from domain.council import Attendance
 from domain.errors import PermissionDenied
 from domain.metrics import REVIEW_BUCKETS, Change, Period, change, median_from_histogram, review_bucket
@@ -72,10 +72,6 @@ def kpi(fn: KpiSource) -> KpiSource:
     """Register a function that returns KPIs for the filters (the page shows them in registration order)."""
     KPI_SOURCES.append(fn)
     return fn
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)
 
 
 def _where(table: Any, filters: OverviewFilters, period: Period, *, category: bool = False) -> list[Any]:
@@ -192,7 +188,7 @@ def _activity_kpis(session: Session, filters: OverviewFilters, today: date, acto
 
 
 def _meeting_figures(session: Session, period: Period, today: date) -> tuple[int, float | None]:
-    start, end = _start(period.first), _start(min(period.end, today + timedelta(days=1)))
+    start, end = day_start(period.first), day_start(min(period.end, today + timedelta(days=1)))
     held = int(
         session.scalar(select(func.count(Meeting.id)).where(Meeting.starts_at >= start, Meeting.starts_at < end)) or 0
     )
@@ -328,7 +324,7 @@ def top_organisers(
 ) -> list[OrganiserFigures]:
     """The organisers with the most activities in the period (then hours), the secretariat included as one."""
     _check(actor)
-    start, end = _start(filters.period.first), _start(filters.period.end)
+    start, end = day_start(filters.period.first), day_start(filters.period.end)
     stmt = (
         select(
             Activity.organiser_id,

@@ -7,7 +7,7 @@ A screen adds its roll-up by adding a table (its own migration) and a refresher 
 
 import sys
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, literal, select, text
@@ -26,7 +26,8 @@ from db.models import (
 from db.services.access import internal_write
 from domain.activities import SignupStatus
 from domain.applications import AppStatus
-from domain.clock import SHANGHAI
+from domain.clock import SHANGHAI, day_start
+from domain.metrics import add_months, first_of_month
 
 ROLLUP_LOCK_KEY = 720_191_127
 DIRECT = "direct"  # a unit entered without an application (founding units, the directory's import)
@@ -37,13 +38,11 @@ def month_of(value: date | datetime) -> date:
     """The first day of the month a date, or an instant in Asia/Shanghai, falls in."""
     if isinstance(value, datetime):
         value = value.astimezone(SHANGHAI).date()
-    return value.replace(day=1)
+    return first_of_month(value)
 
 
 def _bounds(month: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(month, datetime.min.time(), tzinfo=SHANGHAI)
-    following = (month + timedelta(days=32)).replace(day=1)
-    return start, datetime.combine(following, datetime.min.time(), tzinfo=SHANGHAI)
+    return day_start(month), day_start(add_months(month, 1))
 
 
 def _refresh_activities(session: Session, month: date) -> None:
@@ -152,7 +151,7 @@ def _refresh_reviews(session: Session, month: date) -> None:
 
 
 def _refresh_members(session: Session, month: date) -> None:
-    following = (month + timedelta(days=32)).replace(day=1)
+    following = add_months(month, 1)
     channel = func.coalesce(Organisation.admitted_channel, literal(DIRECT))
     counted: dict[tuple[str, str, str], int] = {}
     for unit_channel, province, kind in session.execute(
@@ -205,7 +204,7 @@ def _months(session: Session, rollup: str) -> list[date]:
     months = []
     while month <= end:
         months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
+        month = add_months(month, 1)
     return months
 
 

@@ -10,13 +10,12 @@ from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.engine import get_engine, make_engine, transaction
-from db.migrate import upgrade_to_head
+from db.engine import get_engine
 from db.models import Activity, Organisation, Signup
-from db.services import data_version, users
+from db.services import data_version
 from db.services.access import write_scope
 from domain.clock import SHANGHAI, today
-from domain.roles import ANONYMOUS
+from tests.app.databases import app_database
 from ui.auth import ROUTED_FLAG, USER_KEY
 from ui.cache import _cached
 from ui.i18n import t
@@ -73,35 +72,14 @@ def _grow(engine, start: int, count: int, unit: int) -> None:  # type: ignore[no
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('calendar_statements') / 'app.sqlite'}"
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    get_engine.cache_clear()
-    upgrade_to_head(make_engine(url))
-    with transaction(write=True) as session:
-        token = users.issue_setup_token(session=session)
-        users.create_first_admin(
-            session=session,
-            actor=ANONYMOUS,
-            token=token,
-            username="admin1",
-            display_name="管理员",
-            password="password 123",
-            password_repeat="password 123",
-        )
-        admin = users.get_active_user(session=session, username="admin1")
-    with write_scope("test: a unit"), get_engine().begin() as conn:
-        conn.execute(
-            insert(Organisation),
-            [{"name": "批量测试单位", "name_key": "批量测试单位", "kind": "social", "province": "浙江"}],
-        )
-        unit = conn.scalar(select(Organisation.id).where(Organisation.name == "批量测试单位"))
-    yield admin, unit
-    get_engine.cache_clear()
-    if old is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("calendar_statements")) as admin:
+        with write_scope("test: a unit"), get_engine().begin() as conn:
+            conn.execute(
+                insert(Organisation),
+                [{"name": "批量测试单位", "name_key": "批量测试单位", "kind": "social", "province": "浙江"}],
+            )
+            unit = conn.scalar(select(Organisation.id).where(Organisation.name == "批量测试单位"))
+        yield admin, unit
 
 
 def _app(user, view: str) -> AppTest:  # type: ignore[no-untyped-def]

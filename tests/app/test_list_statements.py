@@ -9,12 +9,11 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.engine import get_engine, make_engine, transaction
-from db.migrate import upgrade_to_head
+from db.engine import get_engine
 from db.models import Application, CouncilOpinion, Organisation
-from db.services import data_version, users
+from db.services import data_version
 from db.services.access import write_scope
-from domain.roles import ANONYMOUS
+from tests.app.databases import app_database
 from ui.auth import ROUTED_FLAG, USER_KEY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -74,29 +73,8 @@ def _grow(engine, start: int, count: int) -> None:  # type: ignore[no-untyped-de
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('statements') / 'app.sqlite'}"
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    get_engine.cache_clear()
-    upgrade_to_head(make_engine(url))
-    with transaction(write=True) as session:
-        token = users.issue_setup_token(session=session)
-        users.create_first_admin(
-            session=session,
-            actor=ANONYMOUS,
-            token=token,
-            username="admin1",
-            display_name="管理员",
-            password="password 123",
-            password_repeat="password 123",
-        )
-        admin = users.get_active_user(session=session, username="admin1")
-    yield admin
-    get_engine.cache_clear()
-    if old is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("statements")) as admin:
+        yield admin
 
 
 def _statements(file: str, user) -> tuple[int, int]:  # type: ignore[no-untyped-def]

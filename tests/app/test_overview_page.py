@@ -13,15 +13,15 @@ from stdnum.cn import uscc
 from streamlit.testing.v1 import AppTest
 
 from db.base import UTCDateTime
-from db.engine import get_engine, make_engine, transaction
-from db.migrate import upgrade_to_head
-from db.services import activities, applications, organisations, users
+from db.engine import get_engine, transaction
+from db.services import activities, applications, organisations
 from db.services.activities import ActivityInput
 from domain.activities import Outcome
 from domain.applications import ApplicationInput
 from domain.clock import today
 from domain.organisations import OrganisationInput
-from domain.roles import ANONYMOUS, Role
+from domain.roles import Role
+from tests.app.databases import app_database
 from tests.app.test_pages_by_role import ROOT, app_users  # noqa: F401 (fixture)
 from ui.auth import ROUTED_FLAG, USER_KEY
 from ui.i18n import enum_label, format_date, t
@@ -583,22 +583,8 @@ def test_an_activity_recorded_this_month_shows_at_the_next_rerun(seeded):
 @pytest.fixture
 def empty_database(app_users, tmp_path):  # noqa: F811
     """A fresh migrated SQLite database holding only the first administrator, as DATABASE_URL for one test."""
-    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
-    old = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = url
-    get_engine.cache_clear()
-    try:
-        upgrade_to_head(make_engine(url))
-        with transaction(write=True) as session:
-            token = users.issue_setup_token(session=session)
-            users.create_first_admin(session=session, actor=ANONYMOUS, token=token, username="admin1",
-                                     display_name="管理员", password="password 123",
-                                     password_repeat="password 123")  # fmt: skip
-            admin = users.get_active_user(session=session, username="admin1")
+    with app_database(tmp_path) as admin:
         yield admin
-    finally:
-        os.environ["DATABASE_URL"] = old
-        get_engine.cache_clear()
 
 
 def test_an_empty_database_says_so_on_the_page_and_on_every_chart(empty_database):

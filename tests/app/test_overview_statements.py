@@ -10,13 +10,13 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.engine import get_engine, make_engine, transaction
-from db.migrate import upgrade_to_head
+from db.engine import get_engine, transaction
 from db.models import Activity, Application, Organisation, Signup
 from db.services import data_version, rollups, users
 from db.services.access import write_scope
 from domain.clock import today
-from domain.roles import ANONYMOUS, Role
+from domain.roles import Role
+from tests.app.databases import app_database
 from ui.auth import ROUTED_FLAG, USER_KEY
 from ui.i18n import t
 
@@ -121,35 +121,15 @@ def _grow(start: int, count: int) -> None:
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('overview_statements') / 'app.sqlite'}"
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    get_engine.cache_clear()
-    upgrade_to_head(make_engine(url))
     accounts = {}
-    with transaction(write=True) as session:
-        token = users.issue_setup_token(session=session)
-        users.create_first_admin(
-            session=session,
-            actor=ANONYMOUS,
-            token=token,
-            username="admin1",
-            display_name="管理员",
-            password="password 123",
-            password_repeat="password 123",
-        )
-        admin = users.get_active_user(session=session, username="admin1")
-        for role in (Role.SECRETARIAT, Role.VIEWER):
-            users.create_user(session=session, actor=admin.actor(), username=f"{role.value}1",
-                              display_name=role.value, password="password 123", role=role)  # fmt: skip
-            accounts[role] = users.get_active_user(session=session, username=f"{role.value}1")
-    accounts[Role.ADMIN] = admin
-    yield accounts
-    get_engine.cache_clear()
-    if old is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = old
+    with app_database(tmp_path_factory.mktemp("overview_statements")) as admin:
+        with transaction(write=True) as session:
+            for role in (Role.SECRETARIAT, Role.VIEWER):
+                users.create_user(session=session, actor=admin.actor(), username=f"{role.value}1",
+                                  display_name=role.value, password="password 123", role=role)  # fmt: skip
+                accounts[role] = users.get_active_user(session=session, username=f"{role.value}1")
+        accounts[Role.ADMIN] = admin
+        yield accounts
 
 
 def _run_counted(at: AppTest) -> list[str]:
