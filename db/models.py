@@ -27,6 +27,7 @@ from domain.applications import PENDING, AppliedFor, AppStatus, Channel, Opinion
 from domain.council import SEATS, Attendance, MeetingKind, TermSource, TermStatus, Vote
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from domain.roles import Role
+from domain.selections import AchievementCategory, AchievementStatus, NomineeKind, PublicityChannel, RoundStatus
 
 
 def _in(column: str, values: object) -> str:
@@ -561,3 +562,149 @@ class MemberRollup(Base):
     province: Mapped[str] = mapped_column(String(10), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     joined: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SelectionRound(Base):
+    """A model selection round (先进典型推选): its call for nominations, the council's review and the result."""
+
+    __tablename__ = "selection_rounds"
+    __table_args__ = (
+        CheckConstraint(_in("status", [s.value for s in RoundStatus]), name="status"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+        CheckConstraint("review_deadline >= nomination_deadline", name="deadlines_in_order"),
+        CheckConstraint("max_per_unit BETWEEN 1 AND 10", name="max_per_unit_range"),
+        CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published_has_time"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    nomination_deadline: Mapped[date] = mapped_column(Date)
+    review_deadline: Mapped[date] = mapped_column(Date)
+    # How many nominees one unit may put forward per category.
+    max_per_unit: Mapped[int] = mapped_column(Integer, default=1)
+    # Stored: open, review (the call ended early) or published; the deadline moves an open round to review.
+    status: Mapped[str] = mapped_column(String(20), default=RoundStatus.OPEN.value)
+    published_at: Mapped[datetime | None] = mapped_column()
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SelectionCategory(Base):
+    """A category of a round (优秀组织 / 优秀个人 / 优秀项目 …) with the kind of nominee and the places."""
+
+    __tablename__ = "selection_categories"
+    __table_args__ = (
+        CheckConstraint(_in("nominee_kind", [k.value for k in NomineeKind]), name="nominee_kind"),
+        CheckConstraint("places >= 1", name="places_positive"),
+        CheckConstraint("length(name) > 0", name="name_not_empty"),
+        UniqueConstraint("round_id", "name", name="uq_selection_categories_name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("selection_rounds.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(30))
+    nominee_kind: Mapped[str] = mapped_column(String(20))
+    places: Mapped[int] = mapped_column(Integer)
+
+
+class Nomination(Base):
+    """A member unit's nomination (推荐) of an organisation, a person or a project in a round's category."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        CheckConstraint(_in("nominee_kind", [k.value for k in NomineeKind]), name="nominee_kind"),
+        CheckConstraint("length(nominee_name) > 0 AND length(reasons) > 0", name="name_and_reasons"),
+        CheckConstraint("(withdrawn_at IS NULL) = (withdraw_reason IS NULL)", name="withdrawal_has_reason"),
+        CheckConstraint("NOT (winner AND withdrawn_at IS NOT NULL)", name="withdrawn_never_wins"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_nominations_round_unit", "round_id", "nominating_org_id", "category_id"),
+        Index("ix_nominations_category", "category_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("selection_rounds.id", ondelete="RESTRICT"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("selection_categories.id", ondelete="RESTRICT"))
+    nominating_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    nominee_kind: Mapped[str] = mapped_column(String(20))
+    nominee_name: Mapped[str] = mapped_column(String(100))
+    # An organisation nominee that is in the directory (its record is attached too).
+    nominee_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    reasons: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    winner: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The units' records as they stood when the result was published (computed live before).
+    record: Mapped[Any | None] = mapped_column(JSON)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NominationScore(Base):
+    """A council unit's score of a nomination (1–10), or its recusal (回避) which carries no score."""
+
+    __tablename__ = "nomination_scores"
+    __table_args__ = (
+        CheckConstraint(
+            "(recused AND score IS NULL) OR (NOT recused AND score BETWEEN 1 AND 10)", name="score_or_recusal"
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("nomination_id", "organisation_id", name="uq_nomination_scores_one_per_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id", ondelete="RESTRICT"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    score: Mapped[int | None] = mapped_column(Integer)
+    recused: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Achievement(Base):
+    """A member unit's achievement (成果) submitted for publicity: 待审核 → 已发布 (with its channel) / 未采用."""
+
+    __tablename__ = "achievements"
+    __table_args__ = (
+        CheckConstraint(_in("status", [s.value for s in AchievementStatus]), name="status"),
+        CheckConstraint(_in("category", [c.value for c in AchievementCategory]), name="category"),
+        CheckConstraint("channel IS NULL OR " + _in("channel", [c.value for c in PublicityChannel]), name="channel"),
+        CheckConstraint(
+            "(status = 'published') = (channel IS NOT NULL AND published_on IS NOT NULL)", name="published_has_channel"
+        ),
+        CheckConstraint("length(title) > 0 AND length(summary) > 0", name="title_and_summary"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_achievements_unit_status", "organisation_id", "status", "published_on"),
+        Index("ix_achievements_status_published", "status", "published_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(200))
+    title_key: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    achieved_on: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(20))
+    link: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default=AchievementStatus.PENDING.value)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
