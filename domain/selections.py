@@ -157,6 +157,13 @@ def effective_status(stored: str, nomination_deadline: date, today: date) -> Rou
     return RoundStatus.OPEN
 
 
+def record_period(year: int, nomination_deadline: date) -> tuple[date, date]:
+    """The period of the units' records attached to a round's nominations: from the start of the round's year to
+    the end of its call for nominations (which may fall early in the next year)."""
+    first = date(year, 1, 1)
+    return min(first, nomination_deadline), nomination_deadline
+
+
 def review_open(status: RoundStatus, review_deadline: date, today: date) -> bool:
     """Whether council units may still score: under review, up to and including the review deadline."""
     return status == RoundStatus.REVIEW and today <= review_deadline

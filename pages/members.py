@@ -3,12 +3,13 @@ with its applications and council terms; the secretariat edits, suspends or ends
 exports. Viewers never receive contact data."""
 
 from dataclasses import replace
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from db.engine import transaction
-from db.services import applications, council, settings
+from db.services import applications, benefits, council, settings
 from db.services.organisations import (
     OrganisationRow,
     check_member_rows,
@@ -25,6 +26,7 @@ from domain.clock import today
 from domain.errors import NotFound, ValidationError
 from domain.organisations import PROVINCES, OrgKind, OrgStatus
 from ui.auth import require_role
+from ui.benefits import period_caption, unit_figures
 from ui.cache import cached_read
 from ui.forms import clear_errors, field_error, fresh_key, plain, remember_error, renew, save
 from ui.i18n import enum_label, format_date, format_phone, t
@@ -210,7 +212,17 @@ def show_record(organisation_id: int) -> None:
                 )
         else:
             st.caption(t("members.no_applications"))
-    st.caption(t("members.activities_later"))
+    if actor.role in benefits.READERS:
+        st.subheader(t("members.benefits"))
+        on = today()
+        year = st.selectbox(t("field.year"), list(range(on.year, on.year - 6, -1)), key=f"member_ledger_{org.id}")
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        figures = cached_read(
+            benefits.TOPICS, benefits.unit_ledger, actor=actor, organisation_id=org.id, first=first, last=last
+        )
+        st.caption(period_caption(first, last))
+        unit_figures(figures)
+        link_to("achievements", t("members.achievements_of"), query_params={"unit": str(org.id)})
 
     if is_staff:
         seen_version = st.session_state.setdefault(f"_member_version_{org.id}", org.version)

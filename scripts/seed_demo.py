@@ -21,7 +21,17 @@ from stdnum.cn import uscc
 from db.engine import get_engine, transaction
 from db.migrate import upgrade_to_head
 from db.models import Activity, Application, CouncilTerm, Organisation, Signup, User
-from db.services import activities, applications, council, meetings, organisations, settings, users
+from db.services import (
+    achievements,
+    activities,
+    applications,
+    council,
+    meetings,
+    organisations,
+    selections,
+    settings,
+    users,
+)
 from domain import clock
 from domain.activities import Category, Outcome, Repeat, SignupKind, SignupStatus, local_datetime
 from domain.applications import ApplicationInput, AppliedFor, AppStatus, Channel, Opinion
@@ -30,6 +40,17 @@ from domain.council import SEATS, MeetingKind, TermSource
 from domain.holidays import day_marks, known_year
 from domain.organisations import NATIONAL, OrganisationInput, OrgKind, OrgStatus
 from domain.roles import ANONYMOUS, Actor, Role
+from domain.selections import (
+    DEFAULT_CATEGORIES,
+    AchievementCategory,
+    AchievementInput,
+    AchievementStatus,
+    CategoryInput,
+    NominationInput,
+    NomineeKind,
+    PublicityChannel,
+    RoundInput,
+)
 from domain.text import name_key
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
@@ -1011,6 +1032,215 @@ def seed_activities(ctx: DemoContext) -> None:
         )
 
 
+PROJECTS = [
+    "母亲河守护行动",
+    "无废校园共建计划",
+    "候鸟迁徙观测志愿服务",
+    "社区垃圾分类督导",
+    "湿地自然课堂",
+    "海岸线净滩行动",
+    "低碳生活进万家",
+    "长江江豚守护者",
+]
+REASONS = [
+    "长期组织社区环保志愿服务，年均开展活动二十余场，带动居民参与垃圾分类与节能减排。",
+    "牵头开展生态环境科普宣传，覆盖中小学校三十余所，形成可复制的志愿服务模式。",
+    "坚持开展河湖巡护与水质监测志愿服务，积累监测数据，为地方治理提供参考。",
+    "组织策划品牌志愿服务项目，培养骨干志愿者，项目获得地方表彰并被媒体多次报道。",
+]
+ACHIEVEMENTS = [
+    ("{area}河湖巡护志愿服务年度报告", AchievementCategory.SERVICE_CASE),
+    ("“绿色课堂”生态文明教育课程包", AchievementCategory.TRAINING_COURSE),
+    ("垃圾分类入户督导经验总结", AchievementCategory.SERVICE_CASE),
+    ("{area}候鸟保护宣传短视频", AchievementCategory.PUBLICITY_WORK),
+    ("社区低碳生活调查报告", AchievementCategory.RESEARCH),
+    ("“守护母亲河”品牌项目成果", AchievementCategory.BRAND_PROJECT),
+    ("青少年自然观察手册", AchievementCategory.TRAINING_COURSE),
+    ("生态环境志愿服务队伍建设研究", AchievementCategory.RESEARCH),
+]
+
+
+def _council_users(ctx: DemoContext) -> list[Actor]:
+    """The council accounts of the demo (one per seated unit)."""
+    rows = ctx.session.execute(
+        select(User.id, User.username, User.organisation_id).where(User.role == Role.COUNCIL.value).order_by(User.id)
+    ).all()
+    return [Actor(user_id=i, username=u, role=Role.COUNCIL, organisation_id=o) for i, u, o in rows]
+
+
+def _current_members(ctx: DemoContext) -> list[int]:
+    return list(
+        ctx.session.scalars(
+            select(Organisation.id)
+            .where(Organisation.status == OrgStatus.MEMBER.value, Organisation.is_secretariat.is_(False))
+            .order_by(Organisation.id)
+        )
+    )
+
+
+def _nominate(ctx: DemoContext, staff: Actor, round_id: int, on: date, count: int) -> list[int]:
+    """`count` nominations spread over the round's categories, each by a different member unit."""
+    rng = ctx.rng
+    rnd = selections.get_round(session=ctx.session, actor=staff, round_id=round_id, today=on)
+    members = _current_members(ctx)
+    nominators = rng.sample(members, count)
+    made = []
+    for number, nominator in enumerate(nominators):
+        category = rnd.categories[number % len(rnd.categories)]
+        nominee_org = None
+        if category.nominee_kind == NomineeKind.ORGANISATION:
+            nominee_org = rng.choice([m for m in members if m != nominator])
+            name = ctx.session.scalar(select(Organisation.name).where(Organisation.id == nominee_org)) or ""
+        elif category.nominee_kind == NomineeKind.INDIVIDUAL:
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        else:
+            name = rng.choice(PROJECTS)
+        made.append(
+            selections.add_nomination(
+                session=ctx.session,
+                actor=staff,
+                round_id=round_id,
+                today=on,
+                data=NominationInput(
+                    category_id=category.id,
+                    nominating_org_id=nominator,
+                    nominee_name=name,
+                    nominee_org_id=nominee_org,
+                    reasons=rng.choice(REASONS),
+                    evidence="事迹材料：活动照片、媒体报道链接、服务时长证明（纸质材料已报送秘书处）。",
+                ),
+            )
+        )
+    return made
+
+
+def seed_selections(ctx: DemoContext) -> None:
+    """Two model selection rounds: last year's, reviewed by the council and published, and this year's, open."""
+    staff = _secretariat_actor(ctx.session)
+    rng = ctx.rng
+    start = TODAY - timedelta(days=360)  # the council session the demo seats
+    nomination_deadline, review_deadline = start + timedelta(days=30), start + timedelta(days=50)
+    year = TODAY.year - 1  # last year's selection, reviewed by the council the demo seats
+    categories = tuple(CategoryInput(name, kind.value, places) for name, kind, places in DEFAULT_CATEGORIES)
+    past_round = selections.create_round(
+        session=ctx.session,
+        actor=staff,
+        today=start + timedelta(days=1),
+        data=RoundInput(
+            name=f"{year}年度生态环境志愿服务先进典型推选",
+            year=year,
+            nomination_deadline=nomination_deadline,
+            review_deadline=review_deadline,
+            categories=categories,
+            description="面向全体成员单位征集优秀组织、优秀个人和优秀项目推荐，经理事会评审后公布。",
+        ),
+    )
+    nominations = _nominate(ctx, staff, past_round, start + timedelta(days=10), 14)
+    scoring_day = start + timedelta(days=40)
+    for actor in _council_users(ctx):
+        if actor.organisation_id is None or not council.has_active_term(
+            session=ctx.session, organisation_id=actor.organisation_id, on=scoring_day
+        ):
+            continue
+        for nomination_id in nominations:
+            n = selections.get_nomination(session=ctx.session, actor=staff, nomination_id=nomination_id)
+            own = actor.organisation_id in {n.nominating_org_id, n.nominee_org_id}
+            recused = own or rng.random() < 0.04
+            selections.score_nomination(
+                session=ctx.session,
+                actor=actor,
+                nomination_id=nomination_id,
+                score=None if recused else rng.choice([6, 7, 7, 8, 8, 8, 9, 9, 10]),
+                recused=recused,
+                comment="本单位为推荐单位，回避。" if own else "",
+                expected_version=0,
+                today=scoring_day,
+            )
+    publish_day = review_deadline + timedelta(days=2)
+    ranked = selections.ranking(session=ctx.session, actor=staff, round_id=past_round, today=publish_day)
+    rnd = selections.get_round(session=ctx.session, actor=staff, round_id=past_round, today=publish_day)
+    places = {c.id: c.places for c in rnd.categories}
+    winners: dict[int, list[int]] = {c: [] for c in places}
+    for row in ranked:
+        if row.scores and len(winners[row.category_id]) < places[row.category_id]:
+            winners[row.category_id].append(row.nomination_id)
+    selections.publish_round(
+        session=ctx.session,
+        actor=staff,
+        round_id=past_round,
+        winners=winners,
+        expected_version=rnd.version,
+        today=publish_day,
+    )
+    open_round = selections.create_round(
+        session=ctx.session,
+        actor=staff,
+        today=TODAY,
+        data=RoundInput(
+            name=f"{TODAY.year}年度生态环境志愿服务先进典型推选",
+            year=TODAY.year,
+            nomination_deadline=TODAY + timedelta(days=20),
+            review_deadline=TODAY + timedelta(days=40),
+            categories=categories,
+            description="征集本年度优秀组织、优秀个人和优秀项目；每个成员单位每个类别推荐 1 个对象。",
+        ),
+    )
+    _nominate(ctx, staff, open_round, TODAY, 8)
+
+
+def seed_achievements(ctx: DemoContext) -> None:
+    """About 40 achievements over the last 18 months: most published through a channel, some waiting, a few not
+    used."""
+    staff = _secretariat_actor(ctx.session)
+    rng = ctx.rng
+    members = _current_members(ctx)
+    channels = list(PublicityChannel)
+    for number in range(42):
+        unit = rng.choice(members)
+        template, category = rng.choice(ACHIEVEMENTS)
+        achieved_on = TODAY - timedelta(days=rng.randint(3, 540))
+        achievement_id = achievements.create_achievement(
+            session=ctx.session,
+            actor=staff,
+            today=TODAY,
+            data=AchievementInput(
+                organisation_id=unit,
+                title=template.format(area=rng.choice(["", "城区", "流域", "沿海", "高原"])),
+                summary="成员单位报送的成果材料，介绍项目背景、做法、成效及可推广的经验。",
+                achieved_on=achieved_on,
+                category=category.value,
+                link=f"https://news.example.org/evsn/achievement/{number + 1}.html" if rng.random() < 0.5 else "",
+            ),
+        )
+        roll = rng.random()
+        if achieved_on > TODAY - timedelta(days=30) or roll < 0.2:
+            continue  # still 待审核
+        if roll < 0.32:
+            achievements.decide_achievement(
+                session=ctx.session,
+                actor=staff,
+                achievement_id=achievement_id,
+                status=AchievementStatus.REJECTED.value,
+                channel=None,
+                published_on=None,
+                note="材料与生态环境志愿服务关联不足，建议补充后重新报送。",
+                expected_version=1,
+                today=TODAY,
+            )
+            continue
+        achievements.decide_achievement(
+            session=ctx.session,
+            actor=staff,
+            achievement_id=achievement_id,
+            status=AchievementStatus.PUBLISHED.value,
+            channel=rng.choice(channels).value,
+            published_on=min(TODAY, achieved_on + timedelta(days=rng.randint(3, 25))),
+            note="",
+            expected_version=1,
+            today=TODAY,
+        )
+
+
 # Each screen's issue appends its own step; they run in order in one transaction.
 SEEDERS: list[Callable[[DemoContext], None]] = [
     seed_organisations,
@@ -1019,6 +1249,8 @@ SEEDERS: list[Callable[[DemoContext], None]] = [
     seed_applications,
     seed_council_history,
     seed_activities,
+    seed_selections,
+    seed_achievements,
 ]
 
 

@@ -31,6 +31,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("council", "council", "pages/council.py", ":material/account_balance:", ALL_ROLES),
     PageSpec("calendar", "calendar", "pages/calendar.py", ":material/calendar_month:", ALL_ROLES),
     PageSpec("nominations", "nominations", "pages/nominations.py", ":material/military_tech:", _READERS),
+    PageSpec("achievements", "achievements", "pages/achievements.py", ":material/emoji_events:", _READERS),
+    PageSpec("benefits", "benefits", "pages/benefits.py", ":material/card_membership:", _READERS),
     PageSpec("users", "users", "pages/users.py", ":material/manage_accounts:", frozenset({Role.ADMIN})),
     PageSpec("audit", "audit", "pages/audit.py", ":material/history:", STAFF_ROLES),
     PageSpec("settings", "settings", "pages/settings.py", ":material/settings:", STAFF_ROLES),

@@ -8,7 +8,8 @@ Definitions (period: first … last day inclusive, Asia/Shanghai):
 - trainings organised: trainings it organises or co-organises that start in the period, not cancelled;
 - invitations: live invitations to activities that start in the period, not cancelled;
 - units recommended: applications naming it as recommender submitted in the period; admitted: of those, approved;
-- nominations made: its nominations entered in the period, not withdrawn; won: of those, confirmed winners;
+- nominations made: its nominations, not withdrawn, in rounds whose call for nominations closes in the period;
+  won: of those, confirmed winners (a result is confirmed when published);
 - council service: the lowest seat of its council terms overlapping the period (none: no service);
 - activities organised, volunteers, service hours: activities it organises or co-organises that start in the
   period, not cancelled, with their recorded outcome.
@@ -32,6 +33,7 @@ from db.models import (
     CouncilTerm,
     Nomination,
     Organisation,
+    SelectionRound,
     Signup,
 )
 from db.services._sql import like_escape
@@ -200,7 +202,12 @@ def _aggregates(first: date, last: date) -> list[tuple[Any, list[tuple[str, Any]
             func.count().label("n"),
             func.sum(case((Nomination.winner, 1), else_=0)).label("won"),
         )
-        .where(Nomination.withdrawn_at.is_(None), Nomination.created_at >= start, Nomination.created_at < end)
+        .join(SelectionRound, SelectionRound.id == Nomination.round_id)
+        .where(
+            Nomination.withdrawn_at.is_(None),
+            SelectionRound.nomination_deadline >= first,
+            SelectionRound.nomination_deadline <= last,
+        )
         .group_by(Nomination.nominating_org_id)
         .subquery("nom")
     )
@@ -332,3 +339,24 @@ def unit_ledger(*, session: Session, actor: Actor, organisation_id: int, first: 
         raise PermissionDenied()
     records = unit_records(session=session, organisation_ids=[organisation_id], first=first, last=last)
     return records.get(organisation_id) or UnitRecord(organisation_id=organisation_id, name="")
+
+
+@dataclass(frozen=True)
+class Contact:
+    contact_person: str
+    phone: str
+    email: str
+
+
+def contacts(*, session: Session, actor: Actor, organisation_ids: list[int]) -> dict[int, Contact]:
+    """The contact data of units, for the secretariat reaching out to those that used no benefit (staff only)."""
+    if not actor.is_staff:
+        raise PermissionDenied()
+    if not organisation_ids:
+        return {}
+    rows = session.execute(
+        select(Organisation.id, Organisation.contact_person, Organisation.phone, Organisation.email).where(
+            Organisation.id.in_(sorted(set(organisation_ids)))
+        )
+    ).all()
+    return {int(i): Contact(p or "", ph or "", e or "") for i, p, ph, e in rows}

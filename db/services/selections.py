@@ -45,6 +45,7 @@ from domain.selections import (
     check_winners,
     effective_status,
     rank,
+    record_period,
     review_open,
     validate_nomination,
     validate_round,
@@ -94,8 +95,7 @@ class RoundRow:
     @property
     def record_period(self) -> tuple[date, date]:
         """The period of the units' records attached to the nominations: the round's year, up to the call's end."""
-        first = date(self.year, 1, 1)
-        return first, max(first, min(date(self.year, 12, 31), self.nomination_deadline))
+        return record_period(self.year, self.nomination_deadline)
 
 
 def _round_row(
@@ -894,8 +894,7 @@ def publish_round(
         .values(winner=case((Nomination.id.in_(chosen or [0]), True), else_=False))
         .execution_options(synchronize_session=False)
     )
-    first = date(r.year, 1, 1)
-    last = max(first, min(date(r.year, 12, 31), r.nomination_deadline))
+    first, last = record_period(r.year, r.nomination_deadline)
     records = unit_records(session=session, organisation_ids=_record_units(session, round_id), first=first, last=last)
     pairs = session.execute(
         select(Nomination.id, Nomination.nominating_org_id, Nomination.nominee_org_id).where(

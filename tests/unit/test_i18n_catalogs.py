@@ -11,6 +11,8 @@ from domain.applications import AppliedFor, AppStatus, Channel, Opinion
 from domain.council import Attendance, Intent, MeetingKind, TermSource, TermStatus, Vote
 from domain.organisations import OrgKind, OrgStatus
 from domain.roles import Role
+from domain.selections import AchievementCategory, AchievementStatus, NomineeKind, PublicityChannel, RoundStatus
+from ui.benefits import LEDGER_COLUMNS, RECORD_COLUMNS
 from ui.i18n import LANGUAGES, catalog, format_date, t
 from ui.navigation import PAGES
 
@@ -26,7 +28,7 @@ NOTICE_KEY = re.compile(r"""["'](login\.[a-z_]+)["']""")
 KEY_ARG = re.compile(r"""\bkey=["']([a-z_]+\.[a-z0-9_.]+)["']""")
 FIELD_ARG = re.compile(r"""\bfield=["']([a-z_]+)["']""")
 ACTION = re.compile(
-    r"""["']((?:user|organisation|setting|council_session|council_term|application|meeting|activity|signup)\.[a-z_]+)["']"""
+    r"""["']((?:user|organisation|setting|council_session|council_term|application|meeting|activity|signup|selection_round|nomination|achievement)\.[a-z_]+)["']"""
 )
 TODO_KEY = re.compile(r"""TodoItem\(\s*["'](todo\.[a-z_]+)["']""")
 RECORD_TYPE = re.compile(r"""record_type=["']([a-z_]+)["']""")
@@ -72,6 +74,13 @@ def used_keys() -> set[str]:
     keys.update(f"signup_status.{s.value}" for s in SignupStatus)
     keys.update(f"repeat.{r.value}" for r in Repeat)
     keys.update(f"holiday.{h.name}" for h in chinese_calendar.Holiday)
+    keys.update(f"round_status.{s.value}" for s in RoundStatus)
+    keys.update(f"benefits.period_{v}" for v in ("year", "custom"))
+    keys.update(f"benefits.col_{name}" for name in (*LEDGER_COLUMNS, *RECORD_COLUMNS, "unit"))
+    keys.update(f"nominee_kind.{k.value}" for k in NomineeKind)
+    keys.update(f"achievement_category.{c.value}" for c in AchievementCategory)
+    keys.update(f"achievement_status.{s.value}" for s in AchievementStatus)
+    keys.update(f"publicity_channel.{c.value}" for c in PublicityChannel)
     # the calendar's view names and navigation are built from the view's name
     keys.update(f"cal.view_{v}" for v in ("month", "week", "list"))
     keys.update(f"cal.{p}_{v}" for p in ("previous", "next") for v in ("month", "week"))
