@@ -49,12 +49,6 @@ def sidebar_menu(user: UserInfo, pages: dict[str, st.Page]) -> None:
         st.button(t("layout.logout"), key="logout_button", on_click=request_logout, icon=":material/logout:")
 
 
-def under_construction(page_key: str) -> None:
-    """The placeholder of a screen whose issue has not landed yet."""
-    st.title(t(f"page.{page_key}"))
-    st.info(t("layout.under_construction"), icon=":material/construction:")
-
-
 def link_to(page_key: str, label: str, query_params: dict[str, str] | None = None) -> None:
     """A link to a registered page; outside the router (AppTest runs a page alone) it is plain text."""
     from streamlit.errors import StreamlitPageNotFoundError

@@ -235,3 +235,30 @@ def test_the_demo_roll_ups_are_what_a_full_recount_gives(demo_engine):
     with Session(demo_engine) as session, session.begin(), write_scope("test"):
         rollups.rebuild(session=session)
     assert snapshot() == kept
+
+
+def test_the_demo_has_a_published_and_an_open_selection_round_and_achievements_in_every_state(demo_engine):
+    from db.services import selections
+    from domain.clock import today
+    from domain.selections import RoundStatus
+
+    staff = Actor(user_id=None, username="probe", role=Role.SECRETARIAT)
+    with Session(demo_engine) as session:
+        rounds = selections.list_rounds(session=session, actor=staff, today=today())
+        by_status = {r.status: r for r in rounds}
+        assert set(by_status) == {RoundStatus.PUBLISHED, RoundStatus.OPEN}
+        published = by_status[RoundStatus.PUBLISHED]
+        ranking = selections.ranking(session=session, actor=staff, round_id=published.id, today=today())
+        places = {c.id: c.places for c in published.categories}
+        winners = [r for r in ranking if r.winner]
+        assert winners and all(r.scores > 0 for r in winners)
+        for category_id, allowed in places.items():
+            assert sum(1 for r in winners if r.category_id == category_id) <= allowed
+        # units that nominated recused themselves, and their recusal is not a score
+        assert sum(r.recusals for r in ranking) > 0
+        assert by_status[RoundStatus.OPEN].nominations > 0
+        counts = dict(session.execute(text("SELECT status, count(*) FROM achievements GROUP BY status")).all())
+    assert set(counts) == {"pending", "published", "rejected"}
+    with Session(demo_engine) as session:
+        todos = {item.key for item in collect_todos(session=session, actor=staff)}
+    assert "todo.achievements_pending" in todos
