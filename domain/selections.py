@@ -116,6 +116,8 @@ def validate_round(data: RoundInput) -> RoundInput:
     year = _number(data.year, field="year", low=MIN_YEAR, high=MAX_YEAR)
     if not isinstance(data.nomination_deadline, date) or not isinstance(data.review_deadline, date):
         raise ValidationError("validation.required", field="nomination_deadline")
+    if not year <= data.nomination_deadline.year <= year + 1:
+        raise ValidationError("validation.deadline_year", field="nomination_deadline", year=year)
     if data.review_deadline < data.nomination_deadline:
         raise ValidationError("validation.review_before_nomination", field="review_deadline")
     per_unit = _number(data.max_per_unit, field="max_per_unit", low=1, high=MAX_PER_UNIT)

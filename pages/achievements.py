@@ -70,7 +70,7 @@ def achievement_form(form: str, current: svc.AchievementRow | None, seen: int) -
         field_error(form, "title")
         left, right = st.columns(2)
         category = left.selectbox(
-            t("field.category") + " *", categories,
+            t("ach.category") + " *", categories,
             index=categories.index(current.category) if current else 0,
             format_func=lambda v: enum_label("achievement_category", v), key=fresh_key(f"{prefix}_category"),
         )  # fmt: skip
@@ -194,12 +194,12 @@ def show_achievement(achievement_id: int) -> None:
             icon=":material/campaign:",
         )
     elif a.status == AchievementStatus.REJECTED:
-        st.info(t("ach.rejected_line", reason=a.decision_note))
+        st.info(t("ach.rejected_line", reason=plain(a.decision_note)))
     else:
         st.info(t("ach.pending_line"))
     rows = [
         (t("field.organisation"), a.organisation),
-        (t("field.category"), enum_label("achievement_category", a.category)),
+        (t("ach.category"), enum_label("achievement_category", a.category)),
         (t("field.achieved_on"), format_date(a.achieved_on)),
         (t("field.status"), status),
         (t("field.link"), a.link or "—"),
@@ -245,13 +245,13 @@ def achievements_list() -> None:
     statuses = [s.value for s in AchievementStatus]
     if preset in statuses and "ach_status" not in st.session_state:
         st.session_state["ach_status"] = preset
-    cols = st.columns([2, 2, 1, 3])
+    cols = st.columns([2, 2, 2, 3])
     status = cols[0].selectbox(
         t("field.status"), [None, *statuses], key="ach_status",
         format_func=lambda v: t("common.all") if v is None else enum_label("achievement_status", v),
     )  # fmt: skip
     category = cols[1].selectbox(
-        t("field.category"), [None, *[c.value for c in AchievementCategory]], key="ach_category",
+        t("ach.category"), [None, *[c.value for c in AchievementCategory]], key="ach_category",
         format_func=lambda v: t("common.all") if v is None else enum_label("achievement_category", v),
     )  # fmt: skip
     year = cols[2].selectbox(
@@ -268,6 +268,9 @@ def achievements_list() -> None:
             st.query_params.pop("unit", None)
             st.rerun()
     filters = svc.AchievementFilters(status=status, category=category, organisation_id=unit, year=year, search=search)
+    if st.session_state.get("_ach_filters") != filters:  # other filters: back to the first page
+        st.session_state["_ach_filters"] = filters
+        st.session_state.pop("ach_page", None)
     counts = cached_read(TOPICS, svc.status_counts, actor=actor, filters=filters)
     st.caption(" · ".join(f"{enum_label('achievement_status', s)} {counts.get(s, 0)}" for s in statuses))
     page_number = int(st.session_state.get("ach_page", 1) or 1)
@@ -286,7 +289,7 @@ def achievements_list() -> None:
         {
             t("field.title"): [r.title for r in rows],
             t("field.organisation"): [r.organisation for r in rows],
-            t("field.category"): [enum_label("achievement_category", r.category) for r in rows],
+            t("ach.category"): [enum_label("achievement_category", r.category) for r in rows],
             t("field.achieved_on"): [format_date(r.achieved_on) for r in rows],
             t("field.status"): [enum_label("achievement_status", r.status) for r in rows],
             t("field.channel_published"): [
@@ -302,7 +305,7 @@ def achievements_list() -> None:
     def build() -> tuple[list[str], list[list[object]]]:
         with transaction() as session:
             every, _ = svc.list_achievements(session=session, actor=actor, filters=filters, limit=None)
-        headers = [t("field.title"), t("field.organisation"), t("field.category"), t("field.achieved_on"),
+        headers = [t("field.title"), t("field.organisation"), t("ach.category"), t("field.achieved_on"),
                    t("field.status"), t("field.channel_published"), t("field.published_on"), t("field.link"),
                    t("field.summary")]  # fmt: skip
         return headers, [

@@ -64,6 +64,10 @@ except DomainError as exc:
     st.error(error_text(exc), icon=":material/error:")
     st.stop()
 
+wanted = (first, last, search, only_unused)
+if st.session_state.get("_ben_filters") != wanted:  # other filters: back to the first page
+    st.session_state["_ben_filters"] = wanted
+    st.session_state.pop("ben_page", None)
 page_number = int(st.session_state.get("ben_page", 1) or 1)
 ledger = cached_read(
     svc.TOPICS,
@@ -79,7 +83,7 @@ ledger = cached_read(
 st.caption(period_caption(first, last))  # type: ignore[arg-type]
 if ledger.unused:
     st.warning(t("benefits.unused_count", count=ledger.unused), icon=":material/campaign:")
-else:
+elif ledger.total and not search.strip():
     st.success(t("benefits.all_used"), icon=":material/check_circle:")
 
 if not ledger.total:

@@ -728,7 +728,7 @@ def activity_page(activity_id: int) -> None:
     tabs = [t("cal.tab_signups"), t("cal.tab_outcome")]
     if is_staff and a.cancelled_at is None:
         tabs += [t("cal.tab_edit"), t("cal.tab_cancel")]
-    panes = st.tabs(tabs)
+    panes = st.tabs(tabs, key=f"a_tabs_{a.id}")  # keyed: the chosen tab stays chosen after a save
     with panes[0]:
         signups_section(a)
     with panes[1]:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from db.engine import transaction
+from db.services import benefits
 from db.services import selections as svc
 from db.services.benefits import UnitRecord
 from db.services.organisations import organisation_names, search_members
@@ -42,7 +43,8 @@ ROUND_FORM, NOM_FORM, END_FORM, PUBLISH_FORM, WITHDRAW_FORM, SCORE_FORM = (
     "sel_score",
 )
 SEEN = ("_round_seen_", "_nom_seen_", "_score_seen_")
-TOPICS = (*svc.TOPICS, "organisation", "council_term")
+# The units' records attached to nominations read activities, sign-ups, achievements … too.
+TOPICS = tuple(dict.fromkeys((*svc.TOPICS, *benefits.TOPICS)))
 
 user = require_role("nominations")
 assert user is not None
@@ -85,7 +87,7 @@ def round_form(rnd: svc.RoundRow | None, seen_version: int) -> None:
     prefix = f"rf_{rnd.id if rnd else 'new'}_{seen_version}"
     first_deadline, second_deadline = svc.default_deadlines(on)
     with st.form(ROUND_FORM):
-        name = st.text_input(t("field.name") + " *", value=rnd.name if rnd else "", key=fresh_key(f"{prefix}_name"))
+        name = st.text_input(t("sel.round_name") + " *", value=rnd.name if rnd else "", key=fresh_key(f"{prefix}_name"))
         field_error(ROUND_FORM, "name")
         cols = st.columns(4)
         year = cols[0].number_input(
@@ -107,7 +109,7 @@ def round_form(rnd: svc.RoundRow | None, seen_version: int) -> None:
         for f in ("year", "nomination_deadline", "review_deadline", "max_per_unit"):
             field_error(ROUND_FORM, f)
         description = st.text_area(
-            t("field.description"), value=rnd.description if rnd else "", key=fresh_key(f"{prefix}_desc")
+            t("sel.round_description"), value=rnd.description if rnd else "", key=fresh_key(f"{prefix}_desc")
         )
         field_error(ROUND_FORM, "description")
         st.markdown(f"**{t('sel.categories')}**")
@@ -195,7 +197,7 @@ def rounds_list() -> None:
         return
     table = pd.DataFrame(
         {
-            t("field.name"): [r.name for r in rounds],
+            t("sel.round_name"): [r.name for r in rounds],
             t("field.year"): [str(r.year) for r in rounds],
             t("field.status"): [_status_label(r) for r in rounds],
             t("field.nomination_deadline"): [format_date(r.nomination_deadline) for r in rounds],
@@ -389,7 +391,7 @@ def score_tab(rnd: svc.RoundRow, nominations: list[svc.NominationRow]) -> None:
             if own and own.recused
             else (t("sel.my_score", score=own.score) if own else t("sel.not_scored"))
         )
-        with st.expander(f"{n.category} · {n.nominee_name} · {state}"):
+        with st.expander(f"{plain(n.category)} · {plain(n.nominee_name)} · {state}"):
             nomination_summary(n, records)
             if rnd.review_open:
                 score_form(n, own)
@@ -439,7 +441,7 @@ def score_form(n: svc.NominationRow, own: svc.ScoreRow | None) -> None:
             today=on,
         ),
     ):
-        finish(NOTICE, t("sel.score_saved", name=n.nominee_name), forget=SEEN)
+        finish(NOTICE, t("sel.score_saved", name=plain(n.nominee_name)), forget=SEEN)
     st.rerun()
 
 
@@ -484,14 +486,14 @@ def result_tab(rnd: svc.RoundRow) -> None:
         {
             t("sel.category"): [r.category for r in rows],
             t("sel.rank"): [r.rank for r in rows],
+            t("sel.winner"): [t("sel.yes") if r.winner else "" for r in rows],
             t("field.nominee_name"): [r.nominee_name for r in rows],
             t("field.nominating_org"): [r.nominating_org for r in rows],
             t("sel.mean"): [_mean(r.mean) for r in rows],
             t("sel.scores"): [r.scores for r in rows],
             t("sel.recusals"): [r.recusals for r in rows],
-            t("sel.lowest"): ["—" if r.lowest is None else r.lowest for r in rows],
-            t("sel.highest"): ["—" if r.highest is None else r.highest for r in rows],
-            t("sel.winner"): [t("sel.yes") if r.winner else "" for r in rows],
+            t("sel.lowest"): ["—" if r.lowest is None else str(r.lowest) for r in rows],
+            t("sel.highest"): ["—" if r.highest is None else str(r.highest) for r in rows],
         }
     )
     st.dataframe(table, hide_index=True, width="stretch")
@@ -521,10 +523,14 @@ def publish_form(rnd: svc.RoundRow, rows: list[svc.RankingRow]) -> None:
     with st.form(PUBLISH_FORM):
         for c in rnd.categories:
             candidates = by_category.get(c.id, [])
+            if not candidates:
+                st.caption(t("sel.no_candidates", category=plain(c.name)))
+                chosen[c.id] = []
+                continue
             labels = {r.nomination_id: f"{r.rank}. {r.nominee_name}（{_mean(r.mean)}）" for r in candidates}
             proposed = [r.nomination_id for r in candidates if r.scores][: c.places]
             chosen[c.id] = st.multiselect(
-                t("sel.winners_of", category=c.name, places=c.places),
+                t("sel.winners_of", category=plain(c.name), places=c.places),
                 list(labels),
                 default=proposed,
                 format_func=lambda i, labels=labels: labels[i],
@@ -611,7 +617,7 @@ def show_round(round_id: int) -> None:
     names = [t("sel.tab_nominations"), t("sel.tab_review"), t("sel.tab_result")]
     if is_staff:
         names.append(t("sel.tab_settings"))
-    tabs = st.tabs(names)
+    tabs = st.tabs(names, key=f"sel_tabs_{rnd.id}")  # keyed: the chosen tab stays chosen after a save
     with tabs[0]:
         nominations_tab(rnd, nominations)
     with tabs[1]:
@@ -667,7 +673,7 @@ def show_nomination(nomination_id: int) -> None:
     show_notice(NOTICE)
     st.caption(f"{plain(rnd.name)} · {plain(n.category)} · {_status_label(rnd)}")
     if n.withdrawn:
-        st.warning(t("sel.withdrawn_because", reason=n.withdraw_reason or ""))
+        st.warning(t("sel.withdrawn_because", reason=plain(n.withdraw_reason or "")))
     elif rnd.status == RoundStatus.PUBLISHED:
         (st.success if n.winner else st.info)(t("sel.winner") if n.winner else t("sel.not_winner"))
     records = cached_read(TOPICS, svc.nomination_records, actor=actor, round_id=rnd.id, today=on)

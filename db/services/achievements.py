@@ -160,7 +160,7 @@ def create_achievement(*, session: Session, actor: Actor, data: AchievementInput
         .values(
             organisation_id=data.organisation_id,
             title=data.title,
-            title_key=name_key(data.title),
+            title_key=name_key(data.title)[:200],
             summary=data.summary,
             achieved_on=data.achieved_on,
             category=data.category,
@@ -211,7 +211,7 @@ def update_achievement(
         model=Achievement,
         record_id=achievement_id,
         expected_version=expected_version,
-        title_key=name_key(data.title),
+        title_key=name_key(data.title)[:200],
         **_audit_values(data),
     )
     audit.record(

@@ -224,11 +224,18 @@ def update_round(
     *, session: Session, actor: Actor, round_id: int, data: RoundInput, expected_version: int, today: date
 ) -> int:
     """Change a round that is not published. A category with nominations keeps its kind and cannot be removed;
-    reopening the call (a later deadline) is refused once the call was ended by hand."""
+    once the call has ended (by its deadline or by hand) its deadline cannot reopen it."""
     data = validate_round(data)
     r = _lock_round(session, round_id)
     if r.status == RoundStatus.PUBLISHED:
         raise ValidationError("validation.round_published")
+    if data.nomination_deadline != r.nomination_deadline:
+        was = effective_status(r.status, r.nomination_deadline, today)
+        becomes = effective_status(r.status, data.nomination_deadline, today)
+        # A call that has ended stays ended: moving its deadline would either do nothing (ended by hand) or reopen
+        # it under scores already given (and let a scoring unit become a nominator).
+        if r.status == RoundStatus.REVIEW or (was == RoundStatus.REVIEW and becomes == RoundStatus.OPEN):
+            raise ValidationError("validation.call_cannot_reopen", field="nomination_deadline")
     existing = {
         c.id: c
         for c in session.execute(select(SelectionCategory).where(SelectionCategory.round_id == round_id)).scalars()

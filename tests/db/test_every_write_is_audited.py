@@ -8,7 +8,18 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, CouncilTerm, User
-from db.services import activities, applications, council, data_version, meetings, organisations, settings, users
+from db.services import (
+    achievements,
+    activities,
+    applications,
+    council,
+    data_version,
+    meetings,
+    organisations,
+    selections,
+    settings,
+    users,
+)
 from db.services.access import WRITE_SERVICES
 from db.services.applications import ImportRow
 from db.services.council import PlannedSeat
@@ -19,6 +30,7 @@ from domain.applications import ApplicationInput
 from domain.auth_policy import LoginPolicy
 from domain.clock import SHANGHAI, today
 from domain.roles import ANONYMOUS, Actor, Role
+from domain.selections import AchievementInput, CategoryInput, NominationInput, RoundInput
 from tests.conftest import TODAY, org_input
 
 NOW = datetime.now(UTC)
@@ -80,6 +92,32 @@ def _create_application(s, a, name="杭州市环保志愿者协会"):
     return applications.create_application(
         session=s, actor=a, data=_application(name), channel="invited", recommender_id=None, now=NOW
     )[0]
+
+
+def _round_input(name="2026年度先进典型推选"):
+    """A round whose call closes ten days after TODAY, with one category for organisations."""
+    return RoundInput(name=name, year=2026, nomination_deadline=TODAY + timedelta(days=10),
+                      review_deadline=TODAY + timedelta(days=20),
+                      categories=(CategoryInput("优秀组织", "organisation", 2),))  # fmt: skip
+
+
+def _round(s, a):
+    """A new round and its category's id."""
+    round_id = selections.create_round(session=s, actor=a, data=_round_input(), today=TODAY)
+    return round_id, selections.get_round(session=s, actor=a, round_id=round_id, today=TODAY).categories[0].id
+
+
+def _nomination(s, a):
+    """A round with one nomination of a member unit: (round id, category id, nomination id, unit)."""
+    round_id, category_id = _round(s, a)
+    unit = _org(s, a, "推荐单位")
+    data = NominationInput(category_id, unit, "河小青志愿队", "多年坚持河道巡护")
+    return round_id, category_id, selections.add_nomination(session=s, actor=a, round_id=round_id, data=data,
+                                                            today=TODAY), unit  # fmt: skip
+
+
+def _achievement_input(unit, title="长江大保护志愿行动"):
+    return AchievementInput(unit, title, "三年累计服务两万小时", TODAY, "brand_project")
 
 
 CASES = {
@@ -144,6 +182,21 @@ CASES = {
     ),
     "db.services.applications.change_status": None,
     "db.services.applications.give_opinion": None,
+    "db.services.selections.create_round": lambda s, a, v: selections.create_round(
+        session=s, actor=a, data=_round_input("新一轮推选"), today=TODAY
+    ),
+    "db.services.selections.update_round": None,
+    "db.services.selections.end_call": None,
+    "db.services.selections.add_nomination": None,
+    "db.services.selections.update_nomination": None,
+    "db.services.selections.withdraw_nomination": None,
+    "db.services.selections.publish_round": None,
+    "db.services.selections.score_nomination": None,
+    "db.services.achievements.create_achievement": lambda s, a, v: achievements.create_achievement(
+        session=s, actor=a, data=_achievement_input(_org(s, a, "成果单位")), today=TODAY
+    ),
+    "db.services.achievements.update_achievement": None,
+    "db.services.achievements.decide_achievement": None,
 }  # fmt: skip
 
 
@@ -253,6 +306,78 @@ def _prepared(name, s, a):
         lishi = Actor(user_id=user_id, username="lishi", role=Role.COUNCIL, organisation_id=unit)
         return lambda s, a, v: applications.give_opinion(
             session=s, actor=lishi, application_id=app_id, opinion="agree", comment="", expected_version=0, today=TODAY
+        )
+    if name in ("db.services.selections.update_round", "db.services.selections.end_call"):
+        round_id, category_id = _round(s, a)
+        if name == "db.services.selections.end_call":
+            return lambda s, a, v: selections.end_call(
+                session=s, actor=a, round_id=round_id, expected_version=1, today=TODAY
+            )
+        data = replace(_round_input("2026年度推选（修订）"),
+                       categories=(CategoryInput("优秀组织", "organisation", 3, category_id),))  # fmt: skip
+        return lambda s, a, v: selections.update_round(
+            session=s, actor=a, round_id=round_id, data=data, expected_version=1, today=TODAY
+        )
+    if name == "db.services.selections.add_nomination":
+        round_id, category_id = _round(s, a)
+        unit = _org(s, a, "推荐单位")
+        data = NominationInput(category_id, unit, "河小青志愿队", "多年坚持河道巡护")
+        return lambda s, a, v: selections.add_nomination(session=s, actor=a, round_id=round_id, data=data, today=TODAY)
+    if name in ("db.services.selections.update_nomination", "db.services.selections.withdraw_nomination"):
+        _, category_id, nomination_id, unit = _nomination(s, a)
+        if name == "db.services.selections.withdraw_nomination":
+            return lambda s, a, v: selections.withdraw_nomination(
+                session=s, actor=a, nomination_id=nomination_id, reason="推荐单位撤回", expected_version=1, today=TODAY
+            )
+        data = NominationInput(category_id, unit, "河小青志愿服务队", "理由补充")
+        return lambda s, a, v: selections.update_nomination(
+            session=s, actor=a, nomination_id=nomination_id, data=data, expected_version=1, today=TODAY
+        )
+    if name == "db.services.selections.publish_round":
+        round_id, category_id, nomination_id, _ = _nomination(s, a)
+        return lambda s, a, v: selections.publish_round(
+            session=s,
+            actor=a,
+            round_id=round_id,
+            winners={category_id: [nomination_id]},
+            expected_version=1,
+            today=TODAY + timedelta(days=11),
+        )
+    if name == "db.services.selections.score_nomination":
+        _, _, nomination_id, _ = _nomination(s, a)
+        term_id = _term(s, a)
+        unit = s.scalar(select(CouncilTerm.organisation_id).where(CouncilTerm.id == term_id))
+        user_id = users.create_user(session=s, actor=a, username="lishi", display_name="理事", password="password 123",
+                                    role=Role.COUNCIL, organisation_id=unit)  # fmt: skip
+        lishi = Actor(user_id=user_id, username="lishi", role=Role.COUNCIL, organisation_id=unit)
+        return lambda s, a, v: selections.score_nomination(
+            session=s,
+            actor=lishi,
+            nomination_id=nomination_id,
+            score=8,
+            recused=False,
+            comment="",
+            expected_version=0,
+            today=TODAY + timedelta(days=11),
+        )
+    if name in ("db.services.achievements.update_achievement", "db.services.achievements.decide_achievement"):
+        unit = _org(s, a, "成果单位")
+        achievement_id = achievements.create_achievement(session=s, actor=a, data=_achievement_input(unit), today=TODAY)
+        if name == "db.services.achievements.update_achievement":
+            data = _achievement_input(unit, "长江大保护志愿行动（修订）")
+            return lambda s, a, v: achievements.update_achievement(
+                session=s, actor=a, achievement_id=achievement_id, data=data, expected_version=1, today=TODAY
+            )
+        return lambda s, a, v: achievements.decide_achievement(
+            session=s,
+            actor=a,
+            achievement_id=achievement_id,
+            status="published",
+            channel="wechat",
+            published_on=TODAY,
+            note="",
+            expected_version=1,
+            today=TODAY,
         )
     return CASES[name]
 

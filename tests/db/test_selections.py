@@ -63,8 +63,17 @@ def version_of(session, table: str, record_id: int) -> int:
     return session.execute(text(f"SELECT version FROM {table} WHERE id = :id"), {"id": record_id}).scalar_one()
 
 
-def nominate(session, actor, round_id: int, category: int, unit: int, name: str = "河小青", *,
-             nominee_org_id: int | None = None, today: date = TODAY) -> int:  # fmt: skip
+def nominate(
+    session,
+    actor,
+    round_id: int,
+    category: int,
+    unit: int,
+    name: str = "河小青",
+    *,
+    nominee_org_id: int | None = None,
+    today: date = TODAY,
+) -> int:
     data = NominationInput(category, unit, name, "多年坚持河道巡护，带动千名青年参与", nominee_org_id=nominee_org_id)
     return svc.add_nomination(session=session, actor=actor, round_id=round_id, data=data, today=today)
 
@@ -92,13 +101,24 @@ def withdraw(session, actor, nomination_id: int, today: date = TODAY) -> int:
 
 def score_version(session, nomination_id: int, unit: int) -> int:
     return session.execute(
-        text("SELECT COALESCE(MAX(version), 0) FROM nomination_scores WHERE nomination_id = :n AND organisation_id = :o"),
+        text(
+            "SELECT COALESCE(MAX(version), 0) FROM nomination_scores WHERE nomination_id = :n AND organisation_id = :o"
+        ),
         {"n": nomination_id, "o": unit},
     ).scalar_one()
 
 
-def score(session, actor, nomination_id: int, value: int | None, *, recused: bool = False,
-          today: date = REVIEW_DAY, version: int | None = None, comment: str = "") -> int:  # fmt: skip
+def score(
+    session,
+    actor,
+    nomination_id: int,
+    value: int | None,
+    *,
+    recused: bool = False,
+    today: date = REVIEW_DAY,
+    version: int | None = None,
+    comment: str = "",
+) -> int:
     if version is None:
         version = score_version(session, nomination_id, actor.organisation_id)
     return svc.score_nomination(
@@ -160,7 +180,9 @@ def snapshot(session, round_id: int) -> tuple[object, ...]:
         {"r": round_id},
     ).one()
     cats = session.execute(
-        text("SELECT id, name, nominee_kind, places, position FROM selection_categories WHERE round_id = :r ORDER BY id"),
+        text(
+            "SELECT id, name, nominee_kind, places, position FROM selection_categories WHERE round_id = :r ORDER BY id"
+        ),
         {"r": round_id},
     ).all()
     noms = session.execute(
@@ -288,8 +310,12 @@ def test_ending_the_call_on_a_stale_version_is_refused(session, staff, rnd):
 def test_a_later_deadline_does_not_reopen_a_call_ended_by_hand(session, staff, units, rnd):
     end_call(session, staff, rnd.id)
     later = round_input(nomination_deadline=DEADLINE + timedelta(days=5), review_deadline=REVIEW_END)
-    data = replace(later, categories=svc.category_inputs(
-        svc.get_round(session=session, actor=staff, round_id=rnd.id, today=TODAY).categories))  # fmt: skip
+    data = replace(
+        later,
+        categories=svc.category_inputs(
+            svc.get_round(session=session, actor=staff, round_id=rnd.id, today=TODAY).categories
+        ),
+    )
     try:
         svc.update_round(session=session, actor=staff, round_id=rnd.id, data=data, expected_version=2, today=TODAY)
     except ValidationError:
@@ -299,16 +325,10 @@ def test_a_later_deadline_does_not_reopen_a_call_ended_by_hand(session, staff, u
         nominate(session, staff, rnd.id, rnd.orgs, units[0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: update_round's docstring says a later deadline is refused once the call was ended by hand, "
-    "but the edit is saved (and silently has no effect on the status)",
-)
 def test_moving_the_deadline_of_a_call_ended_by_hand_is_refused(session, staff, rnd):
     end_call(session, staff, rnd.id)
     cats = svc.get_round(session=session, actor=staff, round_id=rnd.id, today=TODAY).categories
-    data = replace(round_input(nomination_deadline=DEADLINE + timedelta(days=5)),
-                   categories=svc.category_inputs(cats))  # fmt: skip
+    data = replace(round_input(nomination_deadline=DEADLINE + timedelta(days=5)), categories=svc.category_inputs(cats))
     with pytest.raises(ValidationError):
         svc.update_round(session=session, actor=staff, round_id=rnd.id, data=data, expected_version=2, today=TODAY)
 
@@ -324,14 +344,18 @@ def test_a_round_is_edited_on_the_version_seen_and_its_categories_renamed_and_sw
         CategoryInput("优秀项目", "project", 2),
     )
     data = round_input("2026年度推选（修订）", categories=swapped, per_unit=2)
-    assert svc.update_round(session=session, actor=staff, round_id=rnd.id, data=data, expected_version=1,
-                            today=TODAY) == 2  # fmt: skip
+    assert (
+        svc.update_round(session=session, actor=staff, round_id=rnd.id, data=data, expected_version=1, today=TODAY) == 2
+    )
     rows = session.execute(
         text("SELECT id, name, nominee_kind, places FROM selection_categories WHERE round_id = :r ORDER BY position"),
         {"r": rnd.id},
     ).all()
-    assert [tuple(r)[1:] for r in rows] == [("优秀个人", "organisation", 3), ("优秀组织", "individual", 1),
-                                            ("优秀项目", "project", 2)]  # fmt: skip
+    assert [tuple(r)[1:] for r in rows] == [
+        ("优秀个人", "organisation", 3),
+        ("优秀组织", "individual", 1),
+        ("优秀项目", "project", 2),
+    ]
     assert [r.id for r in rows][:2] == [cats[0].id, cats[1].id]
     with pytest.raises(StaleRecord):
         svc.update_round(session=session, actor=staff, round_id=rnd.id, data=data, expected_version=1, today=TODAY)
@@ -346,8 +370,12 @@ def test_a_category_with_nominations_keeps_its_kind_and_cannot_be_removed(sessio
     with pytest.raises(ValidationError) as err:
         svc.update_round(session=session, actor=staff, round_id=rnd.id, data=removed, expected_version=1, today=TODAY)
     assert err.value.key == "validation.category_has_nominations"
-    rekinded = round_input(categories=(CategoryInput("优秀组织", "project", 2, cats[0].id),
-                                       CategoryInput("优秀个人", "individual", 1, cats[1].id)))  # fmt: skip
+    rekinded = round_input(
+        categories=(
+            CategoryInput("优秀组织", "project", 2, cats[0].id),
+            CategoryInput("优秀个人", "individual", 1, cats[1].id),
+        )
+    )
     with pytest.raises(ValidationError) as err:
         svc.update_round(session=session, actor=staff, round_id=rnd.id, data=rekinded, expected_version=1, today=TODAY)
     assert err.value.key == "validation.category_kind_fixed"
@@ -376,29 +404,46 @@ def test_a_unit_nominates_at_most_the_rounds_limit_per_category(session, staff, 
     # a withdrawn nomination does not count: its place is free again
     withdraw(session, staff, first[0])
     nominate(session, staff, r.id, r.orgs, units[0], "替补候选")
-    mine = count(session, "SELECT COUNT(*) FROM nominations WHERE round_id = :r AND category_id = :c "
-                 "AND nominating_org_id = :o AND withdrawn_at IS NULL", r=r.id, c=r.orgs, o=units[0])  # fmt: skip
+    mine = count(
+        session,
+        "SELECT COUNT(*) FROM nominations WHERE round_id = :r AND category_id = :c "
+        "AND nominating_org_id = :o AND withdrawn_at IS NULL",
+        r=r.id,
+        c=r.orgs,
+        o=units[0],
+    )
     assert mine == per_unit
 
 
 def test_editing_a_nomination_counts_it_once_and_moving_it_into_a_full_category_is_refused(session, staff, units):
-    r = new_round(session, staff, round_input(categories=(
-        CategoryInput("优秀组织", "organisation", 2), CategoryInput("优秀项目", "organisation", 2))))  # fmt: skip
+    r = new_round(
+        session,
+        staff,
+        round_input(
+            categories=(CategoryInput("优秀组织", "organisation", 2), CategoryInput("优秀项目", "organisation", 2))
+        ),
+    )
     cats = svc.get_round(session=session, actor=staff, round_id=r.id, today=TODAY).categories
     a = nominate(session, staff, r.id, cats[0].id, units[0], "甲")
     nominate(session, staff, r.id, cats[1].id, units[0], "乙")
     edited = NominationInput(cats[0].id, units[0], "甲（更正）", "理由更新")
-    assert svc.update_nomination(session=session, actor=staff, nomination_id=a, data=edited, expected_version=1,
-                                 today=TODAY) == 2  # fmt: skip
+    assert (
+        svc.update_nomination(
+            session=session, actor=staff, nomination_id=a, data=edited, expected_version=1, today=TODAY
+        )
+        == 2
+    )
     moved = NominationInput(cats[1].id, units[0], "甲（更正）", "理由更新")
     with pytest.raises(ValidationError) as err:
-        svc.update_nomination(session=session, actor=staff, nomination_id=a, data=moved, expected_version=2,
-                              today=TODAY)  # fmt: skip
+        svc.update_nomination(
+            session=session, actor=staff, nomination_id=a, data=moved, expected_version=2, today=TODAY
+        )
     assert err.value.key == "validation.nomination_limit"
     assert svc.get_nomination(session=session, actor=staff, nomination_id=a).category_id == cats[0].id
     with pytest.raises(StaleRecord):
-        svc.update_nomination(session=session, actor=staff, nomination_id=a, data=edited, expected_version=1,
-                              today=TODAY)  # fmt: skip
+        svc.update_nomination(
+            session=session, actor=staff, nomination_id=a, data=edited, expected_version=1, today=TODAY
+        )
 
 
 # ---------------------------------------------------------------- who may nominate
@@ -406,9 +451,11 @@ def test_editing_a_nomination_counts_it_once_and_moving_it_into_a_full_category_
 
 def test_the_secretariat_is_not_a_nominating_unit(session, admin, staff, rnd):
     secretariat = organisations.create_organisation(
-        session=session, actor=admin, today=TODAY,
+        session=session,
+        actor=admin,
+        today=TODAY,
         data=org_input("生态环境部宣传教育中心", kind="government", is_secretariat=True),
-    )  # fmt: skip
+    )
     before = snapshot(session, rnd.id)
     with pytest.raises(ValidationError) as err:
         nominate(session, staff, rnd.id, rnd.orgs, secretariat)
@@ -418,8 +465,9 @@ def test_the_secretariat_is_not_a_nominating_unit(session, admin, staff, rnd):
 
 @pytest.mark.parametrize("status", ["suspended", "exited"])
 def test_a_unit_that_is_not_a_member_cannot_nominate(session, admin, staff, units, rnd, status):
-    organisations.set_organisation_status(session=session, actor=admin, organisation_id=units[0],
-                                          expected_version=1, status=status, reason="暂停活动")  # fmt: skip
+    organisations.set_organisation_status(
+        session=session, actor=admin, organisation_id=units[0], expected_version=1, status=status, reason="暂停活动"
+    )
     before = snapshot(session, rnd.id)
     with pytest.raises(ValidationError) as err:
         nominate(session, staff, rnd.id, rnd.orgs, units[0])
@@ -448,8 +496,9 @@ def test_a_directory_nominee_only_in_a_category_for_organisations(session, staff
     ("name", "reasons", "link"),
     [("", "理由", ""), ("候选", "   ", ""), ("候选", "理由", "javascript:alert(1)"), ("名" * 101, "理由", "")],
 )
-def test_a_nomination_without_a_name_or_reasons_or_with_a_bad_link_writes_nothing(session, staff, units, rnd,
-                                                                                   name, reasons, link):  # fmt: skip
+def test_a_nomination_without_a_name_or_reasons_or_with_a_bad_link_writes_nothing(
+    session, staff, units, rnd, name, reasons, link
+):
     data = NominationInput(rnd.orgs, units[0], name, reasons, link=link)
     with pytest.raises(ValidationError):
         svc.add_nomination(session=session, actor=staff, round_id=rnd.id, data=data, today=TODAY)
@@ -498,13 +547,19 @@ def test_a_council_user_whose_unit_holds_no_seat_cannot_score(session, staff, un
     assert stored_scores(session, n) == {}
 
 
-def test_a_unit_whose_term_ended_cannot_score_any_more(session, admin, staff, units, rnd, make_actor,
-                                                       council_session):  # fmt: skip
+def test_a_unit_whose_term_ended_cannot_score_any_more(session, admin, staff, units, rnd, make_actor, council_session):
     lishi = make_actor(Role.COUNCIL)
-    term_id = council.seat_term(session=session, actor=admin, session_id=council_session, seat=1,
-                                organisation_id=lishi.organisation_id, source="invited")  # fmt: skip
-    council.end_term_early(session=session, actor=admin, term_id=term_id, expected_version=1, ends_on=REVIEW_END,
-                           reason="辞任")  # fmt: skip
+    term_id = council.seat_term(
+        session=session,
+        actor=admin,
+        session_id=council_session,
+        seat=1,
+        organisation_id=lishi.organisation_id,
+        source="invited",
+    )
+    council.end_term_early(
+        session=session, actor=admin, term_id=term_id, expected_version=1, ends_on=REVIEW_END, reason="辞任"
+    )
     n = nominate(session, staff, rnd.id, rnd.orgs, units[0])
     assert score(session, lishi, n, 8, today=REVIEW_END - timedelta(days=1)) == 1
     with pytest.raises(PermissionDenied):
@@ -514,8 +569,14 @@ def test_a_unit_whose_term_ended_cannot_score_any_more(session, admin, staff, un
 
 def test_a_suspended_council_unit_cannot_score(session, admin, staff, units, rnd, seated):
     lishi = seated(1)
-    organisations.set_organisation_status(session=session, actor=admin, organisation_id=lishi.organisation_id,
-                                          expected_version=1, status="suspended", reason="暂停")  # fmt: skip
+    organisations.set_organisation_status(
+        session=session,
+        actor=admin,
+        organisation_id=lishi.organisation_id,
+        expected_version=1,
+        status="suspended",
+        reason="暂停",
+    )
     n = nominate(session, staff, rnd.id, rnd.orgs, units[0])
     with pytest.raises(PermissionDenied):
         score(session, lishi, n, 8)
@@ -527,8 +588,16 @@ def test_only_council_users_score(session, staff, units, rnd, make_actor, role):
     n = nominate(session, staff, rnd.id, rnd.orgs, units[0])
     actor = make_actor(role)
     with pytest.raises(PermissionDenied):
-        svc.score_nomination(session=session, actor=actor, nomination_id=n, score=8, recused=False, comment="",
-                             expected_version=0, today=REVIEW_DAY)  # fmt: skip
+        svc.score_nomination(
+            session=session,
+            actor=actor,
+            nomination_id=n,
+            score=8,
+            recused=False,
+            comment="",
+            expected_version=0,
+            today=REVIEW_DAY,
+        )
     assert stored_scores(session, n) == {}
 
 
@@ -543,9 +612,15 @@ def test_a_bad_score_writes_nothing(session, staff, units, rnd, seated, value, r
 
 def test_another_user_of_the_same_unit_on_a_stale_version_is_refused(session, admin, staff, units, rnd, seated):
     lishi = seated(1)
-    colleague_id = users.create_user(session=session, actor=admin, username="colleague", display_name="同事",
-                                     password="password 123", role=Role.COUNCIL,
-                                     organisation_id=lishi.organisation_id)  # fmt: skip
+    colleague_id = users.create_user(
+        session=session,
+        actor=admin,
+        username="colleague",
+        display_name="同事",
+        password="password 123",
+        role=Role.COUNCIL,
+        organisation_id=lishi.organisation_id,
+    )
     colleague = Actor(colleague_id, "colleague", Role.COUNCIL, lishi.organisation_id)
     n = nominate(session, staff, rnd.id, rnd.orgs, units[0])
     score(session, lishi, n, 8, version=0)
@@ -595,10 +670,12 @@ def ranking_of(session, actor, round_id: int, today: date = REVIEW_DAY) -> dict[
 def hand_mean(session, nomination_id: int) -> Fraction | None:
     """The mean of the scores counted, summed by hand: recusals are not scores."""
     total, n = session.execute(
-        text("SELECT COALESCE(SUM(score), 0), COUNT(score) FROM nomination_scores "
-             "WHERE nomination_id = :n AND NOT recused"),
+        text(
+            "SELECT COALESCE(SUM(score), 0), COUNT(score) FROM nomination_scores "
+            "WHERE nomination_id = :n AND NOT recused"
+        ),
         {"n": nomination_id},
-    ).one()  # fmt: skip
+    ).one()
     return Fraction(int(total), int(n)) if n else None
 
 
@@ -622,8 +699,9 @@ def test_a_recusal_never_changes_the_mean(session, staff, units, rnd, seated):
 
 def test_the_ranking_follows_the_rule_and_leaves_out_withdrawn_nominations(session, staff, units, rnd, seated):
     c1, c2, c3, c4 = seated(1), seated(2), seated(3), seated(4)
-    n1, n2, n3, n4, n5, n6 = (nominate(session, staff, rnd.id, rnd.orgs, u, f"候选{i}")
-                              for i, u in enumerate(units, start=1))  # fmt: skip
+    n1, n2, n3, n4, n5, n6 = (
+        nominate(session, staff, rnd.id, rnd.orgs, u, f"候选{i}") for i, u in enumerate(units, start=1)
+    )
     person = nominate(session, staff, rnd.id, rnd.people, units[0], "张三")
     plan = {
         n1: {c1: 8, c2: 8},  # mean 8 of two, lowest 8
@@ -639,9 +717,13 @@ def test_the_ranking_follows_the_rule_and_leaves_out_withdrawn_nominations(sessi
     withdraw(session, staff, n5, today=REVIEW_DAY)
     rows = svc.ranking(session=session, actor=staff, round_id=rnd.id, today=REVIEW_DAY)
     assert [(r.category, r.rank, r.nomination_id) for r in rows] == [
-        ("优秀组织", 1, n6), ("优秀组织", 2, n3), ("优秀组织", 3, n1), ("优秀组织", 4, n2), ("优秀组织", 5, n4),
+        ("优秀组织", 1, n6),
+        ("优秀组织", 2, n3),
+        ("优秀组织", 3, n1),
+        ("优秀组织", 4, n2),
+        ("优秀组织", 5, n4),
         ("优秀个人", 1, person),
-    ]  # fmt: skip
+    ]
     for r in rows:
         assert r.mean == hand_mean(session, r.nomination_id)
     by_id = {r.nomination_id: r for r in rows}
@@ -672,8 +754,10 @@ def test_council_units_see_only_their_own_scores_until_the_result_is_published(s
     publish(session, staff, rnd.id, {rnd.orgs: [n1]})
     seen = svc.all_scores(session=session, actor=a, round_id=rnd.id, today=AFTER)
     assert {(s.nomination_id, s.organisation_id, s.score) for s in seen} == {
-        (n1, a.organisation_id, 9), (n1, b.organisation_id, 5), (n2, b.organisation_id, 7)
-    }  # fmt: skip
+        (n1, a.organisation_id, 9),
+        (n1, b.organisation_id, 5),
+        (n2, b.organisation_id, 7),
+    }
     ranked = svc.ranking(session=session, actor=a, round_id=rnd.id, today=AFTER)
     assert [(r.nomination_id, r.winner) for r in ranked] == [(n1, True), (n2, False)]  # mean 7 of two before 7 of one
 
@@ -687,8 +771,9 @@ def test_review_progress_counts_each_seated_units_scores_for_the_secretariat(ses
     score(session, b, n1, None, recused=True)
     progress = svc.review_progress(session=session, actor=staff, round_id=rnd.id, today=REVIEW_DAY)
     assert [(p.organisation_id, p.scored, p.recused, p.missing) for p in progress] == [
-        (a.organisation_id, 1, 0, 2), (b.organisation_id, 0, 1, 2)
-    ]  # fmt: skip
+        (a.organisation_id, 1, 0, 2),
+        (b.organisation_id, 0, 1, 2),
+    ]
     with pytest.raises(PermissionDenied):
         svc.review_progress(session=session, actor=a, round_id=rnd.id, today=REVIEW_DAY)
 
@@ -729,14 +814,20 @@ def test_publishing_marks_exactly_the_winners_and_closes_the_round(session, staf
     a, b, c = (nominate(session, staff, rnd.id, rnd.orgs, u, f"候选{u}") for u in units[:3])
     p = nominate(session, staff, rnd.id, rnd.people, units[0], "张三")
     assert publish(session, staff, rnd.id, {rnd.orgs: [c, a], rnd.people: []}) == 2
-    winners = session.execute(text("SELECT id FROM nominations WHERE round_id = :r AND winner ORDER BY id"),
-                              {"r": rnd.id}).scalars().all()  # fmt: skip
+    winners = (
+        session.execute(text("SELECT id FROM nominations WHERE round_id = :r AND winner ORDER BY id"), {"r": rnd.id})
+        .scalars()
+        .all()
+    )
     assert winners == [a, c]
     row = svc.get_round(session=session, actor=staff, round_id=rnd.id, today=AFTER)
     assert row.status == RoundStatus.PUBLISHED and row.published_at is not None and not row.review_open
     assert {n.id: n.winner for n in svc.list_nominations(session=session, actor=staff, round_id=rnd.id)} == {
-        a: True, b: False, c: True, p: False
-    }  # fmt: skip
+        a: True,
+        b: False,
+        c: True,
+        p: False,
+    }
     assert audits(session, "selection_round.publish", rnd.id) == 1
 
 
@@ -750,17 +841,28 @@ def test_a_published_round_is_read_only(session, staff, units, rnd, seated):
     before = snapshot(session, rnd.id)
     version = version_of(session, "selection_rounds", rnd.id)
     attempts = {
-        "update_round": lambda: svc.update_round(session=session, actor=staff, round_id=rnd.id, today=TODAY,
-                                                 data=round_input("改名", categories=cats), expected_version=version),
+        "update_round": lambda: svc.update_round(
+            session=session,
+            actor=staff,
+            round_id=rnd.id,
+            today=TODAY,
+            data=round_input("改名", categories=cats),
+            expected_version=version,
+        ),
         "end_call": lambda: end_call(session, staff, rnd.id),
         "add_nomination": lambda: nominate(session, staff, rnd.id, rnd.orgs, units[1]),
         "update_nomination": lambda: svc.update_nomination(
-            session=session, actor=staff, nomination_id=n, data=NominationInput(rnd.orgs, units[0], "改", "改"),
-            expected_version=version_of(session, "nominations", n), today=TODAY),
+            session=session,
+            actor=staff,
+            nomination_id=n,
+            data=NominationInput(rnd.orgs, units[0], "改", "改"),
+            expected_version=version_of(session, "nominations", n),
+            today=TODAY,
+        ),
         "withdraw_nomination": lambda: withdraw(session, staff, n),
         "score_nomination": lambda: score(session, lishi, n, 2, today=TODAY),
         "publish_round": lambda: publish(session, staff, rnd.id, {rnd.orgs: []}, today=TODAY),
-    }  # fmt: skip
+    }
     for name, attempt in attempts.items():
         with pytest.raises(ValidationError):
             attempt()
@@ -778,11 +880,23 @@ def test_the_units_records_are_frozen_when_the_result_is_published(session, staf
     assert frozen == at_publication
     assert count(session, "SELECT COUNT(*) FROM nominations WHERE round_id = :r AND record IS NULL", r=rnd.id) == 0
     # the unit's record moves on afterwards; the nomination keeps what it was
-    achievement_id = achievements.create_achievement(session=session, actor=staff, today=TODAY, data=AchievementInput(
-        units[0], "河道守护行动", "全年巡河一百次", date(2026, 3, 1), "service_case"))  # fmt: skip
-    achievements.decide_achievement(session=session, actor=staff, achievement_id=achievement_id, status="published",
-                                    channel="wechat", published_on=date(2026, 4, 1), note="", expected_version=1,
-                                    today=TODAY)  # fmt: skip
+    achievement_id = achievements.create_achievement(
+        session=session,
+        actor=staff,
+        today=TODAY,
+        data=AchievementInput(units[0], "河道守护行动", "全年巡河一百次", date(2026, 3, 1), "service_case"),
+    )
+    achievements.decide_achievement(
+        session=session,
+        actor=staff,
+        achievement_id=achievement_id,
+        status="published",
+        channel="wechat",
+        published_on=date(2026, 4, 1),
+        note="",
+        expected_version=1,
+        today=TODAY,
+    )
     now = unit_records(session=session, organisation_ids=[units[0]], first=first, last=last)[units[0]]
     assert now.achievements_published == at_publication[units[0]].achievements_published + 1
     assert svc.nomination_records(session=session, actor=staff, round_id=rnd.id, today=AFTER) == frozen
@@ -802,21 +916,44 @@ def staff_writes(session, actor, rnd: Round, nomination_id: int, unit: int) -> d
 
     return {
         "create_round": lambda a: svc.create_round(session=session, actor=a, data=round_input("新一轮"), today=TODAY),
-        "update_round": lambda a: svc.update_round(session=session, actor=a, round_id=rnd.id, today=TODAY,
-                                                   data=round_input("改名", categories=cats), expected_version=round_v()),
-        "end_call": lambda a: svc.end_call(session=session, actor=a, round_id=rnd.id, expected_version=round_v(),
-                                           today=TODAY),
-        "add_nomination": lambda a: svc.add_nomination(session=session, actor=a, round_id=rnd.id, today=TODAY,
-                                                       data=NominationInput(rnd.people, unit, "张三", "理由")),
+        "update_round": lambda a: svc.update_round(
+            session=session,
+            actor=a,
+            round_id=rnd.id,
+            today=TODAY,
+            data=round_input("改名", categories=cats),
+            expected_version=round_v(),
+        ),
+        "end_call": lambda a: svc.end_call(
+            session=session, actor=a, round_id=rnd.id, expected_version=round_v(), today=TODAY
+        ),
+        "add_nomination": lambda a: svc.add_nomination(
+            session=session,
+            actor=a,
+            round_id=rnd.id,
+            today=TODAY,
+            data=NominationInput(rnd.people, unit, "张三", "理由"),
+        ),
         "update_nomination": lambda a: svc.update_nomination(
-            session=session, actor=a, nomination_id=nomination_id, expected_version=nomination_v(), today=TODAY,
-            data=NominationInput(rnd.orgs, unit, "改", "改")),
+            session=session,
+            actor=a,
+            nomination_id=nomination_id,
+            expected_version=nomination_v(),
+            today=TODAY,
+            data=NominationInput(rnd.orgs, unit, "改", "改"),
+        ),
         "withdraw_nomination": lambda a: svc.withdraw_nomination(
-            session=session, actor=a, nomination_id=nomination_id, reason="撤回", expected_version=nomination_v(),
-            today=TODAY),
-        "publish_round": lambda a: svc.publish_round(session=session, actor=a, round_id=rnd.id, winners={},
-                                                     expected_version=round_v(), today=AFTER),
-    }  # fmt: skip
+            session=session,
+            actor=a,
+            nomination_id=nomination_id,
+            reason="撤回",
+            expected_version=nomination_v(),
+            today=TODAY,
+        ),
+        "publish_round": lambda a: svc.publish_round(
+            session=session, actor=a, round_id=rnd.id, winners={}, expected_version=round_v(), today=AFTER
+        ),
+    }
 
 
 @pytest.mark.parametrize("role", [Role.COUNCIL, Role.VIEWER, None], ids=lambda r: r.value if r else "anonymous")
@@ -858,10 +995,9 @@ def reads(session, rnd: Round, nomination_id: int) -> dict[str, object]:
         "own_scores": lambda a: svc.own_scores(session=session, actor=a, round_id=rnd.id),
         "all_scores": lambda a: svc.all_scores(session=session, actor=a, round_id=rnd.id, today=TODAY),
         "ranking": lambda a: svc.ranking(session=session, actor=a, round_id=rnd.id, today=TODAY),
-        "nomination_records": lambda a: svc.nomination_records(session=session, actor=a, round_id=rnd.id,
-                                                               today=TODAY),
+        "nomination_records": lambda a: svc.nomination_records(session=session, actor=a, round_id=rnd.id, today=TODAY),
         "review_progress": lambda a: svc.review_progress(session=session, actor=a, round_id=rnd.id, today=TODAY),
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, None], ids=lambda r: r.value if r else "anonymous")
@@ -902,12 +1038,24 @@ def test_every_write_leaves_an_audit_entry_naming_who_did_it(session, staff, uni
     lishi = seated(1)
     r = new_round(session, staff)
     cats = svc.category_inputs(svc.get_round(session=session, actor=staff, round_id=r.id, today=TODAY).categories)
-    svc.update_round(session=session, actor=staff, round_id=r.id, data=round_input("改名", categories=cats),
-                     expected_version=1, today=TODAY)  # fmt: skip
+    svc.update_round(
+        session=session,
+        actor=staff,
+        round_id=r.id,
+        data=round_input("改名", categories=cats),
+        expected_version=1,
+        today=TODAY,
+    )
     n = nominate(session, staff, r.id, r.orgs, units[0])
     gone = nominate(session, staff, r.id, r.orgs, units[1])
-    svc.update_nomination(session=session, actor=staff, nomination_id=n, expected_version=1, today=TODAY,
-                          data=NominationInput(r.orgs, units[0], "河小青（更正）", "理由"))  # fmt: skip
+    svc.update_nomination(
+        session=session,
+        actor=staff,
+        nomination_id=n,
+        expected_version=1,
+        today=TODAY,
+        data=NominationInput(r.orgs, units[0], "河小青（更正）", "理由"),
+    )
     withdraw(session, staff, gone)
     end_call(session, staff, r.id)
     score(session, lishi, n, 8, today=TODAY)
@@ -947,8 +1095,14 @@ def test_the_home_page_reminds_council_units_to_score_and_staff_to_publish(sessi
     on = real_today()  # the to-dos look at today's date in Shanghai
     session_id = council.create_session(session=session, actor=admin, starts_on=on - timedelta(days=10))
     lishi = make_actor(Role.COUNCIL)
-    council.seat_term(session=session, actor=admin, session_id=session_id, seat=1,
-                      organisation_id=lishi.organisation_id, source="invited")  # fmt: skip
+    council.seat_term(
+        session=session,
+        actor=admin,
+        session_id=session_id,
+        seat=1,
+        organisation_id=lishi.organisation_id,
+        source="invited",
+    )
     data = round_input(nomination_deadline=on + timedelta(days=5), review_deadline=on + timedelta(days=15))
     r = new_round(session, staff, data, today=on)
     n1 = nominate(session, staff, r.id, r.orgs, units[0], today=on)
@@ -969,3 +1123,41 @@ def test_the_home_page_reminds_council_units_to_score_and_staff_to_publish(sessi
     past = round_input("上一轮", nomination_deadline=on - timedelta(days=20), review_deadline=on - timedelta(days=1))
     new_round(session, staff, past, today=on - timedelta(days=30))
     assert [t.count for t in items(staff, "todo.rounds_to_publish")] == [1]
+
+
+# ---------------------------------------------------------------- integrity across edits of the round
+
+
+def test_a_council_units_score_never_stands_on_its_own_nomination(session, staff, units, rnd, seated):
+    lishi = seated(1)
+    n = nominate(session, staff, rnd.id, rnd.orgs, units[0])
+    score(session, lishi, n, 10)  # the review has started by date
+    cats = svc.category_inputs(
+        svc.get_round(session=session, actor=staff, round_id=rnd.id, today=REVIEW_DAY).categories
+    )
+    later = round_input(nomination_deadline=REVIEW_DAY + timedelta(days=5), review_deadline=REVIEW_END, categories=cats)
+    try:
+        svc.update_round(
+            session=session, actor=staff, round_id=rnd.id, data=later, expected_version=1, today=REVIEW_DAY
+        )
+        moved = NominationInput(rnd.orgs, lishi.organisation_id, "河小青", "多年坚持河道巡护")
+        svc.update_nomination(
+            session=session, actor=staff, nomination_id=n, data=moved, expected_version=1, today=REVIEW_DAY
+        )
+    except ValidationError:
+        pass  # refusing either edit keeps the rule
+    nominator = count(session, "SELECT nominating_org_id FROM nominations WHERE id = :n", n=n)
+    own = stored_scores(session, n).get(lishi.organisation_id)
+    assert not (nominator == lishi.organisation_id and own == (10, False))
+
+
+def test_a_round_that_is_accepted_can_be_published(session, staff, units):
+    data = round_input("年份填错的推选", year=2000)
+    try:
+        r = new_round(session, staff, data)
+    except ValidationError:
+        return  # refusing the year up front is as good
+    n = nominate(session, staff, r.id, r.orgs, units[0])
+    svc.nomination_records(session=session, actor=staff, round_id=r.id, today=TODAY)
+    publish(session, staff, r.id, {r.orgs: [n]})
+    assert svc.get_round(session=session, actor=staff, round_id=r.id, today=AFTER).status == RoundStatus.PUBLISHED

@@ -24,6 +24,7 @@ from domain.selections import (
     check_winners,
     effective_status,
     rank,
+    record_period,
     review_open,
     validate_achievement,
     validate_nomination,
@@ -84,7 +85,12 @@ def test_the_ranking_applies_each_step_of_the_rule_in_turn(scored, expected):
 
 def test_each_category_is_ranked_on_its_own_from_one():
     ranked = rank([summary(1, [9], 20), summary(2, [5], 10), summary(3, [10], 10), summary(4, [], 20)])
-    assert [(r.category_id, r.rank, r.nomination_id) for r in ranked] == [(10, 1, 3), (10, 2, 2), (20, 1, 1), (20, 2, 4)]
+    assert [(r.category_id, r.rank, r.nomination_id) for r in ranked] == [
+        (10, 1, 3),
+        (10, 2, 2),
+        (20, 1, 1),
+        (20, 2, 4),
+    ]
 
 
 def test_the_ranking_reports_the_exact_mean_count_and_lowest():
@@ -132,6 +138,19 @@ def test_the_round_is_open_through_its_deadline_day_then_under_review(stored, to
 )
 def test_scoring_is_open_only_under_review_up_to_the_review_deadline(status, today, expected):
     assert review_open(status, REVIEW_END, today) is expected
+
+
+@pytest.mark.parametrize(
+    ("year", "deadline", "period"),
+    [
+        (2026, date(2026, 12, 8), (date(2026, 1, 1), date(2026, 12, 8))),
+        (2026, date(2026, 1, 1), (date(2026, 1, 1), date(2026, 1, 1))),
+        (2026, date(2027, 1, 15), (date(2026, 1, 1), date(2027, 1, 15))),  # a call closing early next year
+        (2027, date(2026, 12, 10), (date(2026, 12, 10), date(2026, 12, 10))),  # a call closing before its year
+    ],
+)
+def test_the_records_attached_to_nominations_run_from_the_rounds_year_to_the_calls_end(year, deadline, period):
+    assert record_period(year, deadline) == period
 
 
 # ---------------------------------------------------------------- scores
@@ -264,8 +283,20 @@ def test_six_categories_are_accepted_and_seven_refused():
     assert (err.key, err.params["max"]) == ("validation.too_many_categories", 6)
 
 
-@pytest.mark.parametrize(("places", "ok"), [(1, True), (100, True), (0, False), (101, False), (-1, False),
-                                            (2.5, False), (True, False), (float("nan"), False), ("3", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("places", "ok"),
+    [
+        (1, True),
+        (100, True),
+        (0, False),
+        (101, False),
+        (-1, False),
+        (2.5, False),
+        (True, False),
+        (float("nan"), False),
+        ("3", False),
+    ],
+)
 def test_places_are_a_whole_number_from_one_to_a_hundred(places, ok):
     data = round_input(CategoryInput("优秀组织", "organisation", places))
     if ok:
@@ -287,9 +318,19 @@ def test_the_limit_per_unit_is_one_to_ten(per_unit, ok):
 @pytest.mark.parametrize(("year", "ok"), [(2000, True), (2100, True), (1999, False), (2101, False), (True, False)])
 def test_the_year_is_plausible(year, ok):
     if ok:
-        assert validate_round(round_input(year=year)).year == year
+        deadlines = {"nomination_deadline": date(year, 6, 1), "review_deadline": date(year, 7, 1)}
+        assert validate_round(round_input(year=year, **deadlines)).year == year
     else:
         assert refused_round(year=year).field == "year"
+
+
+@pytest.mark.parametrize(("deadline_year", "ok"), [(2025, False), (2026, True), (2027, True), (2028, False)])
+def test_the_nomination_deadline_falls_in_the_rounds_year_or_the_next(deadline_year, ok):
+    deadlines = {"nomination_deadline": date(deadline_year, 1, 10), "review_deadline": date(deadline_year, 2, 1)}
+    if ok:
+        assert validate_round(round_input(year=2026, **deadlines)).nomination_deadline.year == deadline_year
+    else:
+        assert refused_round(year=2026, **deadlines).field == "nomination_deadline"
 
 
 @pytest.mark.parametrize(
@@ -346,8 +387,12 @@ def test_more_winners_than_places_are_refused(chosen):
 
 
 def nomination(**overrides: object) -> NominationInput:
-    values: dict[str, object] = {"category_id": 1, "nominating_org_id": 2, "nominee_name": "  河小青志愿队 ",
-                                 "reasons": "多年坚持河道巡护"}  # fmt: skip
+    values: dict[str, object] = {
+        "category_id": 1,
+        "nominating_org_id": 2,
+        "nominee_name": "  河小青志愿队 ",
+        "reasons": "多年坚持河道巡护",
+    }
     values.update(overrides)
     return NominationInput(**values)  # type: ignore[arg-type]
 
