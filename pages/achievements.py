@@ -7,7 +7,7 @@ import streamlit as st
 
 from db.engine import transaction
 from db.services import achievements as svc
-from db.services.organisations import organisation_names, search_members
+from db.services.organisations import organisation_names
 from domain.clock import today
 from domain.errors import NotFound, ValidationError
 from domain.roles import Role
@@ -17,6 +17,7 @@ from ui.cache import cached_read
 from ui.forms import clear_errors, field_error, finish, fresh_key, plain, remember_error, save, show_notice
 from ui.i18n import enum_label, format_date, format_datetime, t
 from ui.layout import link_to
+from ui.pickers import member_picker
 from ui.tabular import export_buttons, pager, record_table
 
 NOTICE = "_ach_notice"
@@ -40,21 +41,9 @@ def back_to_list() -> None:
 
 
 def unit_picker(prefix: str, chosen: int | None) -> int | None:
-    left, right = st.columns(2)
-    query = left.text_input(t("sel.search_unit"), key=fresh_key(f"{prefix}_search"))
-    with transaction() as session:
-        found = dict(search_members(session=session, text=query))
-        if chosen is not None and chosen not in found:
-            found = {**organisation_names(session=session, ids=[chosen]), **found}
-    options: list[int | None] = [None, *found]
-    choice = right.selectbox(
-        t("field.organisation") + " *",
-        options,
-        index=options.index(chosen) if chosen in options else 0,
-        format_func=lambda v: t("sel.choose_unit") if v is None else found[v],
-        key=fresh_key(f"{prefix}_unit"),
+    return member_picker(
+        search_key=f"{prefix}_search", pick_key=f"{prefix}_unit", label=t("field.organisation") + " *", chosen=chosen
     )
-    return choice if choice in found else None
 
 
 def achievement_form(form: str, current: svc.AchievementRow | None, seen: int) -> None:

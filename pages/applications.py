@@ -9,7 +9,6 @@ import streamlit as st
 from db.base import utcnow
 from db.engine import transaction
 from db.services import applications as svc
-from db.services.organisations import search_members
 from domain.applications import (
     FINAL,
     PENDING,
@@ -41,6 +40,7 @@ from ui.i18n import enum_label, format_date, format_datetime, format_phone, t
 from ui.imports import APPLICATION_COLUMNS, application_example, application_notes, header, parse_applications
 from ui.layout import link_to
 from ui.org_form import organisation_fields
+from ui.pickers import member_picker
 from ui.tabular import export_buttons, import_section, pager, record_table
 
 PAGE_SIZE = 50
@@ -470,18 +470,13 @@ def list_tab() -> None:
 
 def recommender_picker() -> int | None:
     """Search the directory for the recommending member (the directory may hold thousands of units)."""
-    left, right = st.columns(2)
-    query = left.text_input(t("applications.recommender_search"), key=fresh_key("new_recommender_search"))
-    with transaction() as session:
-        found = search_members(session=session, text=query)
-    names = dict(found)
-    choice = right.selectbox(
-        t("field.recommender_id") + " *",
-        [None, *names],
-        format_func=lambda v: t("applications.no_recommender") if v is None else names[v],
-        key=fresh_key("new_recommender"),
+    return member_picker(
+        search_key="new_recommender_search",
+        pick_key="new_recommender",
+        label=t("field.recommender_id") + " *",
+        none_label=t("applications.no_recommender"),
+        search_label=t("applications.recommender_search"),
     )
-    return choice if choice in names else None
 
 
 def new_tab() -> None:

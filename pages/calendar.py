@@ -35,6 +35,7 @@ from ui.cache import cached_read
 from ui.charts import CATEGORY_COLOURS
 from ui.forms import field_error, finish, fresh_key, plain, remember_error, save, show_notice
 from ui.i18n import current_language, enum_label, format_date, format_datetime, language, t
+from ui.pickers import member_picker
 from ui.tabular import export_buttons, pager, record_table
 
 NOTICE = "_cal_notice"
@@ -129,18 +130,14 @@ def open_activity(activity_id: int) -> None:
 
 def organiser_picker(prefix: str, current: tuple[int, str] | None, *, none_label: str) -> int | None:
     """A searchable unit picker over a large directory: the current choice stays among the options."""
-    query = st.text_input(t("cal.search_unit"), key=fresh_key(f"{prefix}_q"))
-    with transaction() as session:
-        found = dict(search_members(session=session, text=query))
-    if current is not None:
-        found = {current[0]: current[1], **found}
-    options: list[int | None] = [None, *found]
-    return st.selectbox(
-        t("field.organiser"),
-        options,
-        index=options.index(current[0]) if current is not None else 0,
-        format_func=lambda v: none_label if v is None else found[v],
-        key=fresh_key(f"{prefix}_pick"),
+    return member_picker(
+        search_key=f"{prefix}_q",
+        pick_key=f"{prefix}_pick",
+        label=t("field.organiser"),
+        chosen=current[0] if current is not None else None,
+        none_label=none_label,
+        search_label=t("cal.search_unit"),
+        side_by_side=False,
     )
 
 

@@ -10,7 +10,7 @@ from db.engine import transaction
 from db.services import benefits
 from db.services import selections as svc
 from db.services.benefits import UnitRecord
-from db.services.organisations import organisation_names, search_members
+from db.services.organisations import organisation_names
 from domain.clock import today
 from domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from domain.roles import Role
@@ -31,6 +31,7 @@ from ui.cache import cached_read
 from ui.forms import clear_errors, field_error, finish, fresh_key, plain, remember_error, save, show_notice
 from ui.i18n import enum_label, format_date, format_datetime, t
 from ui.layout import link_to
+from ui.pickers import member_picker
 from ui.tabular import export_buttons, record_table
 
 NOTICE = "_sel_notice"
@@ -212,22 +213,7 @@ def rounds_list() -> None:
 
 
 def _unit_picker(prefix: str, label: str, chosen: int | None) -> int | None:
-    """Search the directory's member units (thousands of them) and pick one."""
-    left, right = st.columns(2)
-    query = left.text_input(t("sel.search_unit"), key=fresh_key(f"{prefix}_search"))
-    with transaction() as session:
-        found = dict(search_members(session=session, text=query))
-        if chosen is not None and chosen not in found:
-            found = {**organisation_names(session=session, ids=[chosen]), **found}
-    options: list[int | None] = [None, *found]
-    choice = right.selectbox(
-        label,
-        options,
-        index=options.index(chosen) if chosen in options else 0,
-        format_func=lambda v: t("sel.choose_unit") if v is None else found[v],
-        key=fresh_key(f"{prefix}_unit"),
-    )
-    return choice if choice in found else None
+    return member_picker(search_key=f"{prefix}_search", pick_key=f"{prefix}_unit", label=label, chosen=chosen)
 
 
 def nomination_form(rnd: svc.RoundRow, current: svc.NominationRow | None, seen_version: int) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from db.models import Application, ApplicationEvent, CouncilOpinion, IntakeAttempt, Organisation, User
 from db.services import audit, rollups, settings
 from db.services._sql import like_escape
-from db.services._versioned import versioned_update
+from db.services._versioned import versioned_update, versioned_upsert
 from db.services.access import requires
 from db.services.council import has_active_term
 from db.services.organisations import _check_unique, _values, may_see_contacts
@@ -774,39 +774,14 @@ def give_opinion(
     app = _locked_application(session, application_id)
     if app.status not in PENDING_VALUES:
         raise ValidationError("validation.application_decided", field="opinion")
-    current = session.execute(
-        select(CouncilOpinion.id, CouncilOpinion.opinion, CouncilOpinion.comment, CouncilOpinion.version).where(
-            CouncilOpinion.application_id == application_id, CouncilOpinion.organisation_id == unit
-        )
-    ).first()
-    if current is None:
-        if expected_version != 0:
-            raise StaleRecord()
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(CouncilOpinion).values(
-                        application_id=application_id,
-                        organisation_id=unit,
-                        user_id=actor.user_id,
-                        opinion=opinion,
-                        comment=text,
-                    )
-                )
-        except IntegrityError as exc:  # another user of the same unit gave the opinion meanwhile
-            raise StaleRecord() from exc
-        new_version, before = 1, None
-    else:
-        new_version = versioned_update(
-            session=session,
-            model=CouncilOpinion,
-            record_id=current.id,
-            expected_version=expected_version,
-            opinion=opinion,
-            comment=text,
-            user_id=actor.user_id,
-        )
-        before = {"opinion": current.opinion, "comment": current.comment}
+    new_version, before = versioned_upsert(
+        session=session,
+        model=CouncilOpinion,
+        key={"application_id": application_id, "organisation_id": unit},
+        values={"opinion": opinion, "comment": text, "user_id": actor.user_id},
+        expected_version=expected_version,
+        kept=("opinion", "comment"),
+    )
     audit.record(
         session=session,
         actor=actor,

@@ -11,7 +11,6 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from db.base import utcnow
@@ -24,13 +23,13 @@ from db.models import (
     SelectionRound,
 )
 from db.services import audit
-from db.services._versioned import versioned_update
+from db.services._versioned import versioned_update, versioned_upsert
 from db.services.access import requires
 from db.services.benefits import UnitRecord, unit_records
 from db.services.council import has_active_term
 from db.services.todos import TodoItem, todo_provider
 from domain.clock import today as today_in_shanghai
-from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
+from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.organisations import OrgStatus
 from domain.roles import Actor, Role
 from domain.selections import (
@@ -684,41 +683,14 @@ def score_nomination(
         raise ValidationError("validation.nomination_withdrawn", field="score")
     if not recused and _must_recuse(n, unit):
         raise ValidationError("validation.must_recuse", field="score")
-    current = session.execute(
-        select(NominationScore.id, NominationScore.score, NominationScore.recused, NominationScore.comment).where(
-            NominationScore.nomination_id == nomination_id, NominationScore.organisation_id == unit
-        )
-    ).first()
-    if current is None:
-        if expected_version != 0:
-            raise StaleRecord()
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(NominationScore).values(
-                        nomination_id=nomination_id,
-                        organisation_id=unit,
-                        user_id=actor.user_id,
-                        score=value,
-                        recused=recused,
-                        comment=text,
-                    )
-                )
-        except IntegrityError as exc:  # another user of the same unit scored meanwhile
-            raise StaleRecord() from exc
-        new_version, before = 1, None
-    else:
-        new_version = versioned_update(
-            session=session,
-            model=NominationScore,
-            record_id=current.id,
-            expected_version=expected_version,
-            score=value,
-            recused=recused,
-            comment=text,
-            user_id=actor.user_id,
-        )
-        before = {"score": current.score, "recused": current.recused, "comment": current.comment}
+    new_version, before = versioned_upsert(
+        session=session,
+        model=NominationScore,
+        key={"nomination_id": nomination_id, "organisation_id": unit},
+        values={"score": value, "recused": recused, "comment": text, "user_id": actor.user_id},
+        expected_version=expected_version,
+        kept=("score", "recused", "comment"),
+    )
     audit.record(
         session=session,
         actor=actor,
