@@ -571,7 +571,7 @@ class SelectionRound(Base):
     __table_args__ = (
         CheckConstraint(_in("status", [s.value for s in RoundStatus]), name="status"),
         CheckConstraint("length(name) > 0", name="name_not_empty"),
-        CheckConstraint("review_deadline >= nomination_deadline", name="deadlines_in_order"),
+        CheckConstraint("review_deadline > nomination_deadline", name="deadlines_in_order"),
         CheckConstraint("max_per_unit BETWEEN 1 AND 10", name="max_per_unit_range"),
         CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published_has_time"),
         CheckConstraint("version >= 1", name="version_positive"),

@@ -118,7 +118,7 @@ def validate_round(data: RoundInput) -> RoundInput:
         raise ValidationError("validation.required", field="nomination_deadline")
     if not year <= data.nomination_deadline.year <= year + 1:
         raise ValidationError("validation.deadline_year", field="nomination_deadline", year=year)
-    if data.review_deadline < data.nomination_deadline:
+    if data.review_deadline <= data.nomination_deadline:  # the review needs at least a day
         raise ValidationError("validation.review_before_nomination", field="review_deadline")
     per_unit = _number(data.max_per_unit, field="max_per_unit", low=1, high=MAX_PER_UNIT)
     description = bounded_text(data.description, field="description", limit=MAX_DESCRIPTION)

@@ -42,7 +42,11 @@ def back_to_list() -> None:
 
 def unit_picker(prefix: str, chosen: int | None) -> int | None:
     return member_picker(
-        search_key=f"{prefix}_search", pick_key=f"{prefix}_unit", label=t("field.organisation") + " *", chosen=chosen
+        search_key=f"{prefix}_search",
+        pick_key=f"{prefix}_unit",
+        label=t("field.organisation") + " *",
+        chosen=chosen,
+        include_secretariat=False,
     )
 
 

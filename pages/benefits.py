@@ -79,6 +79,7 @@ ledger = cached_read(
     only_unused=only_unused,
     limit=PAGE_SIZE,
     offset=(page_number - 1) * PAGE_SIZE,
+    today=on,
 )
 st.caption(period_caption(first, last))  # type: ignore[arg-type]
 if ledger.unused:
@@ -91,18 +92,26 @@ if not ledger.total:
     st.stop()
 
 table = pd.DataFrame(
-    [[r.name, *[str(figure(r, c)) for c in LEDGER_COLUMNS]] for r in ledger.rows],
+    [[r.name, *[figure(r, c) for c in LEDGER_COLUMNS]] for r in ledger.rows],
     columns=[t("benefits.col_unit"), *[column_label(c) for c in LEDGER_COLUMNS]],
 )
 st.caption(t("benefits.total", count=ledger.total))
 record_table(table, [r.organisation_id for r in ledger.rows], key="ben_table", hint=t("benefits.open_hint"))
 pager(ledger.total, PAGE_SIZE, key="ben_page")
+st.caption(t("benefits.rules"))
 
 
 def build() -> tuple[list[str], list[list[object]]]:
     with transaction() as session:
         every = svc.ledger(
-            session=session, actor=actor, first=first, last=last, search=search, only_unused=only_unused, limit=None
+            session=session,
+            actor=actor,
+            first=first,
+            last=last,
+            search=search,
+            only_unused=only_unused,
+            limit=None,
+            today=on,
         ).rows
         reach = (
             svc.contacts(session=session, actor=actor, organisation_ids=[r.organisation_id for r in every])

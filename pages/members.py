@@ -218,7 +218,13 @@ def show_record(organisation_id: int) -> None:
         year = st.selectbox(t("field.year"), list(range(on.year, on.year - 6, -1)), key=f"member_ledger_{org.id}")
         first, last = date(year, 1, 1), date(year, 12, 31)
         figures = cached_read(
-            benefits.TOPICS, benefits.unit_ledger, actor=actor, organisation_id=org.id, first=first, last=last
+            benefits.TOPICS,
+            benefits.unit_ledger,
+            actor=actor,
+            organisation_id=org.id,
+            first=first,
+            last=last,
+            today=on,
         )
         st.caption(period_caption(first, last))
         unit_figures(figures)

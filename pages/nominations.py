@@ -43,7 +43,7 @@ ROUND_FORM, NOM_FORM, END_FORM, PUBLISH_FORM, WITHDRAW_FORM, SCORE_FORM = (
     "sel_withdraw",
     "sel_score",
 )
-SEEN = ("_round_seen_", "_nom_seen_", "_score_seen_")
+SEEN = ("_round_seen_", "_nom_seen_", "_score_seen_", "_scores_seen_")
 # The units' records attached to nominations read activities, sign-ups, achievements … too.
 TOPICS = tuple(dict.fromkeys((*svc.TOPICS, *benefits.TOPICS)))
 
@@ -213,7 +213,9 @@ def rounds_list() -> None:
 
 
 def _unit_picker(prefix: str, label: str, chosen: int | None) -> int | None:
-    return member_picker(search_key=f"{prefix}_search", pick_key=f"{prefix}_unit", label=label, chosen=chosen)
+    return member_picker(
+        search_key=f"{prefix}_search", pick_key=f"{prefix}_unit", label=label, chosen=chosen, include_secretariat=False
+    )
 
 
 def nomination_form(rnd: svc.RoundRow, current: svc.NominationRow | None, seen_version: int) -> None:
@@ -458,6 +460,9 @@ def result_tab(rnd: svc.RoundRow) -> None:
         st.info(t("sel.result_hidden"))
         return
     try:
+        # read before the ranking: a score given after this refuses the publication (chosen on an older ranking)
+        with transaction() as session:
+            scores_seen = svc.scores_stamp(session=session, actor=actor)
         rows = cached_read(TOPICS, svc.ranking, actor=actor, round_id=rnd.id, today=on)
     except PermissionDenied:
         st.info(t("sel.result_hidden"))
@@ -467,6 +472,8 @@ def result_tab(rnd: svc.RoundRow) -> None:
     st.caption(t("sel.ranking_rule"))
     if not rows:
         st.caption(t("sel.no_nominations"))
+        if is_staff and rnd.status == RoundStatus.REVIEW:
+            publish_form(rnd, rows, scores_seen)  # a round nobody was nominated in is closed by publishing it
         return
     table = pd.DataFrame(
         {
@@ -475,24 +482,30 @@ def result_tab(rnd: svc.RoundRow) -> None:
             t("sel.winner"): [t("sel.yes") if r.winner else "" for r in rows],
             t("field.nominee_name"): [r.nominee_name for r in rows],
             t("field.nominating_org"): [r.nominating_org for r in rows],
-            t("sel.mean"): [_mean(r.mean) for r in rows],
+            t("sel.mean"): [None if r.mean is None else round(float(r.mean), 2) for r in rows],
             t("sel.scores"): [r.scores for r in rows],
             t("sel.recusals"): [r.recusals for r in rows],
-            t("sel.lowest"): ["—" if r.lowest is None else str(r.lowest) for r in rows],
-            t("sel.highest"): ["—" if r.highest is None else str(r.highest) for r in rows],
+            t("sel.lowest"): [r.lowest for r in rows],
+            t("sel.highest"): [r.highest for r in rows],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    # numbers stay numbers: a click on a column header sorts 10 after 9, and the export keeps them numeric
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={t("sel.mean"): st.column_config.NumberColumn(format="%.2f")},
+    )
 
     def build() -> tuple[list[str], list[list[object]]]:
-        return list(table.columns), table.astype(str).values.tolist()
+        return list(table.columns), [[None if pd.isna(v) else v for v in row] for row in table.values.tolist()]
 
     export_buttons(f"sel_export_{rnd.id}", t("sel.export_name", year=rnd.year), build)
     if is_staff and rnd.status == RoundStatus.REVIEW:
-        publish_form(rnd, rows)
+        publish_form(rnd, rows, scores_seen)
 
 
-def publish_form(rnd: svc.RoundRow, rows: list[svc.RankingRow]) -> None:
+def publish_form(rnd: svc.RoundRow, rows: list[svc.RankingRow], scores_seen: int) -> None:
     """The secretariat confirms the winners (the top of each category is proposed) and publishes."""
     st.subheader(t("sel.confirm_winners"))
     seen = st.session_state.setdefault(f"_round_seen_{rnd.id}", rnd.version)
@@ -502,6 +515,15 @@ def publish_form(rnd: svc.RoundRow, rows: list[svc.RankingRow]) -> None:
         st.warning(t("sel.publish_before_deadline", deadline=format_date(rnd.review_deadline)))
     if missing:
         st.warning(t("sel.scores_missing", count=missing))
+    # the scores the proposal below was made from; a score given since asks for a reload (the service refuses too)
+    scores_key = f"_scores_seen_{rnd.id}"
+    seen_scores = st.session_state.setdefault(scores_key, scores_seen)
+    if seen_scores != scores_seen:
+        st.warning(t("sel.ranking_changed"))
+        if st.button(t("common.reload"), key="reload_ranking"):
+            st.session_state.pop(scores_key, None)
+            clear_errors(PUBLISH_FORM)
+            st.rerun()
     by_category: dict[int, list[svc.RankingRow]] = {}
     for r in rows:
         by_category.setdefault(r.category_id, []).append(r)
@@ -520,7 +542,8 @@ def publish_form(rnd: svc.RoundRow, rows: list[svc.RankingRow]) -> None:
                 list(labels),
                 default=proposed,
                 format_func=lambda i, labels=labels: labels[i],
-                key=f"winners_{rnd.id}_{c.id}_{seen}",
+                max_selections=c.places,
+                key=f"winners_{rnd.id}_{c.id}_{seen}_{seen_scores}",
             )
         field_error(PUBLISH_FORM, "winners")
         confirm = st.checkbox(t("sel.confirm_publish"), key=f"publish_confirm_{rnd.id}_{seen}")
@@ -535,7 +558,13 @@ def publish_form(rnd: svc.RoundRow, rows: list[svc.RankingRow]) -> None:
     if save(
         PUBLISH_FORM,
         lambda s: svc.publish_round(
-            session=s, actor=actor, round_id=rnd.id, winners=chosen, expected_version=seen, today=on
+            session=s,
+            actor=actor,
+            round_id=rnd.id,
+            winners=chosen,
+            expected_version=seen,
+            today=on,
+            scores_seen=seen_scores,
         ),
     ):
         finish(NOTICE, t("sel.published"), forget=SEEN)

@@ -1119,7 +1119,7 @@ def seed_selections(ctx: DemoContext) -> None:
     staff = _secretariat_actor(ctx.session)
     rng = ctx.rng
     start = TODAY - timedelta(days=360)  # the council session the demo seats
-    nomination_deadline, review_deadline = start + timedelta(days=30), start + timedelta(days=50)
+    nomination_deadline, review_deadline = start + timedelta(days=10), start + timedelta(days=25)
     year = TODAY.year - 1  # last year's selection, reviewed by the council the demo seats
     categories = tuple(CategoryInput(name, kind.value, places) for name, kind, places in DEFAULT_CATEGORIES)
     past_round = selections.create_round(
@@ -1135,8 +1135,8 @@ def seed_selections(ctx: DemoContext) -> None:
             description="面向全体成员单位征集优秀组织、优秀个人和优秀项目推荐，经理事会评审后公布。",
         ),
     )
-    nominations = _nominate(ctx, staff, past_round, start + timedelta(days=10), 14)
-    scoring_day = start + timedelta(days=40)
+    nominations = _nominate(ctx, staff, past_round, start + timedelta(days=5), 14)
+    scoring_day = start + timedelta(days=15)
     for actor in _council_users(ctx):
         if actor.organisation_id is None or not council.has_active_term(
             session=ctx.session, organisation_id=actor.organisation_id, on=scoring_day

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from db.services.benefits import UnitRecord
-from ui.i18n import t
+from ui.i18n import format_date, t
 
 # The ledger's columns in reading order (figure name → label key benefits.col_<name>).
 LEDGER_COLUMNS = (
@@ -35,13 +35,14 @@ RECORD_COLUMNS = (
 )
 
 
-def figure(record: UnitRecord, name: str) -> object:
-    """A figure as shown: the council seat as 第 N 席 (— when none), hours with one decimal."""
+def figure(record: UnitRecord, name: str) -> int | float | str:
+    """A figure as shown: the council seat as 第 N 席 (— when none), hours as a number with one decimal, counts as
+    whole numbers (numbers stay numbers, so a table sorts 10 after 9 and an export keeps them numeric)."""
     value = getattr(record, name)
     if name == "council_seat":
         return t("benefits.seat", seat=value) if value is not None else "—"
     if name == "service_hours":
-        return f"{value:.1f}"
+        return round(float(value), 1)
     return int(value)
 
 
@@ -50,13 +51,13 @@ def column_label(name: str) -> str:
 
 
 def period_caption(first: date, last: date) -> str:
-    return t("benefits.period_caption", first=first.isoformat(), last=last.isoformat())
+    return t("benefits.period_caption", first=format_date(first), last=format_date(last))
 
 
 def records_table(records: list[UnitRecord], columns: tuple[str, ...] = RECORD_COLUMNS) -> None:
     """One row per unit with its figures (names are data, shown as text by the grid)."""
     table = pd.DataFrame(
-        [[r.name, *[str(figure(r, c)) for c in columns]] for r in records],
+        [[r.name, *[figure(r, c) for c in columns]] for r in records],
         columns=[t("benefits.col_unit"), *[column_label(c) for c in columns]],
     )
     st.dataframe(table, hide_index=True, width="stretch")

@@ -19,12 +19,13 @@ def member_picker(
     none_label: str | None = None,
     search_label: str | None = None,
     side_by_side: bool = True,
+    include_secretariat: bool = True,
 ) -> int | None:
     """The picked unit's id (None: none picked). Widget keys are renewed with ui.forms.renew(search/pick key)."""
     search_box, pick_box = st.columns(2) if side_by_side else (st.container(), st.container())
     query = search_box.text_input(search_label or t("sel.search_unit"), key=fresh_key(search_key))
     with transaction() as session:
-        found = dict(search_members(session=session, text=query))
+        found = dict(search_members(session=session, text=query, include_secretariat=include_secretariat))
         if chosen is not None and chosen not in found:
             found = {**organisation_names(session=session, ids=[chosen]), **found}
     options: list[int | None] = [None, *found]

@@ -183,7 +183,10 @@ def create_achievement(*, session: Session, actor: Actor, data: AchievementInput
 
 def _current(session: Session, achievement_id: int) -> Achievement:
     a = session.execute(
-        select(Achievement).where(Achievement.id == achievement_id).with_for_update()
+        select(Achievement)
+        .where(Achievement.id == achievement_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if a is None:
         raise NotFound()

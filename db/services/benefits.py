@@ -4,7 +4,8 @@ record, joined to the units; nothing is counted in Python.
 
 Definitions (period: first … last day inclusive, Asia/Shanghai):
 - achievements published: its achievements marked 已发布 with a publication date in the period;
-- trainings attended: confirmed sign-ups on trainings (培训学习) that start in the period, not cancelled;
+- trainings attended: confirmed sign-ups on trainings (培训学习) that start in the period and have begun by
+  today, not cancelled (a sign-up for a training still to come is not attendance yet);
 - trainings organised: trainings it organises or co-organises that start in the period, not cancelled;
 - invitations: live invitations to activities that start in the period, not cancelled;
 - units recommended: applications naming it as recommender submitted in the period; admitted: of those, approved;
@@ -40,6 +41,7 @@ from db.services._sql import like_escape
 from domain.activities import Category, SignupKind, SignupStatus
 from domain.applications import AppStatus, Channel
 from domain.clock import day_start
+from domain.clock import today as clock_today
 from domain.errors import PermissionDenied, ValidationError
 from domain.organisations import OrgStatus
 from domain.roles import Actor, Role
@@ -108,30 +110,42 @@ def check_period(first: date, last: date) -> None:
         raise ValidationError("validation.period_too_long", field="period", years=10)
 
 
-def _organised(first: date, last: date) -> Any:
+def _only(column: Any, ids: list[int] | None) -> list[Any]:
+    """The condition keeping the given units (none: every unit), pushed into each grouped subquery so a unit's
+    page does not total the whole country first."""
+    return [] if ids is None else [column.in_(ids)]
+
+
+def _organised(first: date, last: date, ids: list[int] | None) -> Any:
     """(organisation_id, activity_id) for activities a unit organises or co-organises starting in the period."""
     start, end = day_start(first), day_start(last + timedelta(days=1))
     live = and_(Activity.starts_at >= start, Activity.starts_at < end, Activity.cancelled_at.is_(None))
     by_organiser = select(Activity.organiser_id.label("org"), Activity.id.label("activity")).where(
-        live, Activity.organiser_id.is_not(None)
+        live, Activity.organiser_id.is_not(None), *_only(Activity.organiser_id, ids)
     )
     by_co = (
         select(ActivityCoOrganiser.organisation_id.label("org"), Activity.id.label("activity"))
         .join(Activity, Activity.id == ActivityCoOrganiser.activity_id)
-        .where(live, ActivityCoOrganiser.organisation_id != func.coalesce(Activity.organiser_id, 0))
+        .where(
+            live,
+            ActivityCoOrganiser.organisation_id != func.coalesce(Activity.organiser_id, 0),
+            *_only(ActivityCoOrganiser.organisation_id, ids),
+        )
     )
     return union_all(by_organiser, by_co).subquery("organised")
 
 
-def _aggregates(first: date, last: date) -> list[tuple[Any, list[tuple[str, Any]]]]:
+def _aggregates(first: date, last: date, today: date, ids: list[int] | None) -> list[tuple[Any, list[tuple[str, Any]]]]:
     """Per kind of record: a subquery grouped by unit (column `org`) and the figures it gives."""
     start, end = day_start(first), day_start(last + timedelta(days=1))
+    held = day_start(today + timedelta(days=1))  # a training counts as attended once it has begun
     in_period = and_(Activity.starts_at >= start, Activity.starts_at < end, Activity.cancelled_at.is_(None))
 
     achievements = (
         select(Achievement.organisation_id.label("org"), func.count().label("n"))
         .where(
             Achievement.status == AchievementStatus.PUBLISHED.value,
+            *_only(Achievement.organisation_id, ids),
             Achievement.published_on >= first,
             Achievement.published_on <= last,
         )
@@ -148,6 +162,7 @@ def _aggregates(first: date, last: date) -> list[tuple[Any, list[tuple[str, Any]
                             Signup.kind == SignupKind.SIGNUP.value,
                             Signup.status == SignupStatus.CONFIRMED.value,
                             Activity.category == Category.TRAINING.value,
+                            Activity.starts_at < held,
                         ),
                         1,
                     ),
@@ -165,11 +180,11 @@ def _aggregates(first: date, last: date) -> list[tuple[Any, list[tuple[str, Any]
             ).label("invited"),
         )
         .join(Activity, Activity.id == Signup.activity_id)
-        .where(in_period, Signup.status != SignupStatus.CANCELLED.value)
+        .where(in_period, Signup.status != SignupStatus.CANCELLED.value, *_only(Signup.organisation_id, ids))
         .group_by(Signup.organisation_id)
         .subquery("sig")
     )
-    organised = _organised(first, last)
+    organised = _organised(first, last, ids)
     activities = (
         select(
             organised.c.org.label("org"),
@@ -190,6 +205,7 @@ def _aggregates(first: date, last: date) -> list[tuple[Any, list[tuple[str, Any]
         )
         .where(
             Application.channel == Channel.RECOMMENDED.value,
+            *_only(Application.recommender_id, ids),
             Application.submitted_at >= start,
             Application.submitted_at < end,
         )
@@ -205,6 +221,7 @@ def _aggregates(first: date, last: date) -> list[tuple[Any, list[tuple[str, Any]
         .join(SelectionRound, SelectionRound.id == Nomination.round_id)
         .where(
             Nomination.withdrawn_at.is_(None),
+            *_only(Nomination.nominating_org_id, ids),
             SelectionRound.nomination_deadline >= first,
             SelectionRound.nomination_deadline <= last,
         )
@@ -213,7 +230,12 @@ def _aggregates(first: date, last: date) -> list[tuple[Any, list[tuple[str, Any]
     )
     council = (
         select(CouncilTerm.organisation_id.label("org"), func.min(CouncilTerm.seat).label("seat"))
-        .where(CouncilTerm.starts_on <= last, CouncilTerm.ends_on > first, CouncilTerm.ends_on > CouncilTerm.starts_on)
+        .where(
+            CouncilTerm.starts_on <= last,
+            CouncilTerm.ends_on > first,
+            CouncilTerm.ends_on > CouncilTerm.starts_on,
+            *_only(CouncilTerm.organisation_id, ids),
+        )
         .group_by(CouncilTerm.organisation_id)
         .subquery("cou")
     )
@@ -245,10 +267,12 @@ USED_FIELDS = (
 )
 
 
-def _ledger_select(first: date, last: date) -> tuple[Select[Any], dict[str, Any]]:
+def _ledger_select(
+    first: date, last: date, today: date, ids: list[int] | None = None
+) -> tuple[Select[Any], dict[str, Any]]:
     columns: dict[str, Any] = {}
     joins = []
-    for sub, figures in _aggregates(first, last):
+    for sub, figures in _aggregates(first, last, today, ids):
         joins.append(sub)
         for name, column in figures:
             columns[name] = column if name == "council_seat" else func.coalesce(column, 0)
@@ -275,13 +299,17 @@ def _record(row: Any) -> UnitRecord:
     return UnitRecord(organisation_id=int(values["id"]), name=values["name"], **figures)
 
 
-def unit_records(*, session: Session, organisation_ids: list[int], first: date, last: date) -> dict[int, UnitRecord]:
-    """The figures of the given units for a period (any status: a nominee need not be a member), one statement."""
+def unit_records(
+    *, session: Session, organisation_ids: list[int], first: date, last: date, today: date | None = None
+) -> dict[int, UnitRecord]:
+    """The figures of the given units for a period (any status: a nominee need not be a member), one statement
+    that reads only those units' records."""
     if not organisation_ids:
         return {}
     check_period(first, last)
-    stmt, _ = _ledger_select(first, last)
-    rows = session.execute(stmt.where(Organisation.id.in_(sorted(set(organisation_ids))))).all()
+    ids = sorted(set(organisation_ids))
+    stmt, _ = _ledger_select(first, last, today or clock_today(), ids)
+    rows = session.execute(stmt.where(Organisation.id.in_(ids))).all()
     return {row.id: _record(row) for row in rows}
 
 
@@ -302,13 +330,15 @@ def ledger(
     only_unused: bool = False,
     limit: int | None = 50,
     offset: int = 0,
+    today: date | None = None,
 ) -> LedgerPage:
     """The member units (status 成员, the secretariat left out, joined by the period's end) with their figures,
-    in pinyin order, paged in SQL; `only_unused` keeps the units that used none of their benefits."""
+    in pinyin order, paged in SQL; `only_unused` keeps the units that used none of their benefits. The totals
+    come with the page (window functions): the figures are added up once."""
     if actor.role not in READERS:
         raise PermissionDenied()
     check_period(first, last)
-    stmt, columns = _ledger_select(first, last)
+    stmt, columns = _ledger_select(first, last, today or clock_today())
     where = [
         Organisation.status == OrgStatus.MEMBER.value,
         Organisation.is_secretariat == false(),
@@ -318,26 +348,37 @@ def ledger(
     if key:
         where.append(Organisation.name_key.like(f"%{like_escape(key)}%", escape="\\"))
     used = sum((columns[name] for name in USED_FIELDS), literal(0))
-    filtered = stmt.add_columns(used.label("used")).where(*where)
-    counted = filtered.subquery()
-    total, unused = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((counted.c.used == 0, 1), else_=0)), 0))
-    ).one()
+    filtered = stmt.where(*where)
     if only_unused:
         filtered = filtered.where(used == 0)
-        total = unused
-    page = filtered.order_by(Organisation.sort_key, Organisation.id).offset(offset)
+    page = (
+        filtered.add_columns(
+            func.count().over().label("ledger_total"),
+            func.sum(case((used == 0, 1), else_=0)).over().label("ledger_unused"),
+        )
+        .order_by(Organisation.sort_key, Organisation.id)
+        .offset(offset)
+    )
     if limit is not None:
         page = page.limit(limit)
-    rows = [_record(row) for row in session.execute(page).all()]
-    return LedgerPage(rows=rows, total=int(total), unused=int(unused))
+    found = session.execute(page).all()
+    if found:
+        total, unused = found[0].ledger_total, found[0].ledger_unused
+    else:  # past the last page (or nothing at all): count without a page
+        counted = filtered.add_columns(used.label("used")).subquery()
+        total, unused = session.execute(
+            select(func.count(), func.coalesce(func.sum(case((counted.c.used == 0, 1), else_=0)), 0))
+        ).one()
+    return LedgerPage(rows=[_record(row) for row in found], total=int(total), unused=int(unused or 0))
 
 
-def unit_ledger(*, session: Session, actor: Actor, organisation_id: int, first: date, last: date) -> UnitRecord:
+def unit_ledger(
+    *, session: Session, actor: Actor, organisation_id: int, first: date, last: date, today: date | None = None
+) -> UnitRecord:
     """One unit's figures for a period (its page)."""
     if actor.role not in READERS:
         raise PermissionDenied()
-    records = unit_records(session=session, organisation_ids=[organisation_id], first=first, last=last)
+    records = unit_records(session=session, organisation_ids=[organisation_id], first=first, last=last, today=today)
     return records.get(organisation_id) or UnitRecord(organisation_id=organisation_id, name="")
 
 

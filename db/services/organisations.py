@@ -302,10 +302,15 @@ def count_by_kind(*, session: Session) -> dict[str, int]:
     return {kind: int(n) for kind, n in rows}
 
 
-def search_members(*, session: Session, text: str, limit: int = 20) -> list[tuple[int, str]]:
-    """(id, name) of current members whose name contains the text, for pickers over a large directory."""
+def search_members(
+    *, session: Session, text: str, limit: int = 20, include_secretariat: bool = True
+) -> list[tuple[int, str]]:
+    """(id, name) of current members whose name contains the text, for pickers over a large directory (without
+    the secretariat's own unit where only member units may act, e.g. nominating)."""
     key = like_escape(name_key(text))
     stmt = select(Organisation.id, Organisation.name).where(Organisation.status == OrgStatus.MEMBER.value)
+    if not include_secretariat:
+        stmt = stmt.where(Organisation.is_secretariat.is_(False))
     if key:
         stmt = stmt.where(Organisation.name_key.like(f"%{key}%", escape="\\"))
     return [(int(i), n) for i, n in session.execute(stmt.order_by(Organisation.sort_key).limit(limit))]

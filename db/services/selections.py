@@ -27,9 +27,10 @@ from db.services._versioned import versioned_update, versioned_upsert
 from db.services.access import requires
 from db.services.benefits import UnitRecord, unit_records
 from db.services.council import has_active_term
+from db.services.data_version import stamp, unchanged_since
 from db.services.todos import TodoItem, todo_provider
 from domain.clock import today as today_in_shanghai
-from domain.errors import NotFound, PermissionDenied, ValidationError
+from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from domain.organisations import OrgStatus
 from domain.roles import Actor, Role
 from domain.selections import (
@@ -54,6 +55,7 @@ from domain.text import bounded_text
 READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
 STAFF = (Role.ADMIN, Role.SECRETARIAT)
 TOPICS = ("selection_round", "nomination", "nomination_score")
+SCORE_TOPICS = ("nomination", "nomination_score")
 MAX_WITHDRAW_REASON = 1000
 
 
@@ -151,7 +153,8 @@ def list_rounds(*, session: Session, actor: Actor, today: date) -> list[RoundRow
 
 def get_round(*, session: Session, actor: Actor, round_id: int, today: date) -> RoundRow:
     _check_reader(actor)
-    r = session.get(SelectionRound, round_id)
+    # populate_existing: a write earlier in this session (an UPDATE that does not touch the identity map) shows
+    r = session.get(SelectionRound, round_id, populate_existing=True)
     if r is None:
         raise NotFound()
     count = session.scalar(
@@ -162,7 +165,10 @@ def get_round(*, session: Session, actor: Actor, round_id: int, today: date) -> 
 
 def _lock_round(session: Session, round_id: int) -> SelectionRound:
     r = session.execute(
-        select(SelectionRound).where(SelectionRound.id == round_id).with_for_update()
+        select(SelectionRound)
+        .where(SelectionRound.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if r is None:
         raise NotFound()
@@ -235,6 +241,19 @@ def update_round(
         # it under scores already given (and let a scoring unit become a nominator).
         if r.status == RoundStatus.REVIEW or (was == RoundStatus.REVIEW and becomes == RoundStatus.OPEN):
             raise ValidationError("validation.call_cannot_reopen", field="nomination_deadline")
+        if was == RoundStatus.OPEN and data.nomination_deadline < today:
+            # ending the call is its own action, confirmed and audited as such
+            raise ValidationError("validation.deadline_use_end_call", field="nomination_deadline")
+    if data.max_per_unit < r.max_per_unit:
+        per_unit = (
+            select(func.count().label("n"))
+            .where(Nomination.round_id == round_id, Nomination.withdrawn_at.is_(None))
+            .group_by(Nomination.category_id, Nomination.nominating_org_id)
+            .subquery()
+        )
+        most = session.scalar(select(func.max(per_unit.c.n)))
+        if int(most or 0) > data.max_per_unit:
+            raise ValidationError("validation.limit_below_nominations", field="max_per_unit", most=int(most))
     existing = {
         c.id: c
         for c in session.execute(select(SelectionCategory).where(SelectionCategory.round_id == round_id)).scalars()
@@ -483,7 +502,7 @@ def add_nomination(*, session: Session, actor: Actor, round_id: int, data: Nomin
 
 
 def _nomination(session: Session, nomination_id: int) -> Nomination:
-    n = session.get(Nomination, nomination_id)
+    n = session.get(Nomination, nomination_id, populate_existing=True)
     if n is None:
         raise NotFound()
     return n
@@ -581,7 +600,7 @@ def nomination_records(*, session: Session, actor: Actor, round_id: int, today: 
         return frozen
     ids = _record_units(session, round_id)
     first, last = rnd.record_period
-    return unit_records(session=session, organisation_ids=ids, first=first, last=last)
+    return unit_records(session=session, organisation_ids=ids, first=first, last=last, today=today)
 
 
 def _record_units(session: Session, round_id: int) -> list[int]:
@@ -722,25 +741,40 @@ class RankingRow:
     winner: bool
 
 
-def _summaries(session: Session, round_id: int) -> tuple[list[ScoreSummary], dict[int, tuple[int, int | None]]]:
+def _ranking_rows(session: Session, round_id: int) -> list[Any]:
+    """Per live nomination of the round: its names and the scores counted (recusals apart), in one statement, so
+    a withdrawal committed meanwhile cannot leave a total without its names."""
     counted = and_(NominationScore.recused.is_(False), NominationScore.score.is_not(None))
-    rows = session.execute(
-        select(
-            Nomination.id,
-            Nomination.category_id,
-            func.count(NominationScore.id).filter(counted),
-            func.coalesce(func.sum(NominationScore.score).filter(counted), 0),
-            func.min(NominationScore.score).filter(counted),
-            func.max(NominationScore.score).filter(counted),
-            func.count(NominationScore.id).filter(NominationScore.recused.is_(True)),
-        )
-        .outerjoin(NominationScore, NominationScore.nomination_id == Nomination.id)
-        .where(Nomination.round_id == round_id, Nomination.withdrawn_at.is_(None))
-        .group_by(Nomination.id, Nomination.category_id)
-    ).all()
-    summaries = [ScoreSummary(i, c, int(n), int(total or 0), low) for i, c, n, total, low, _, _ in rows]
-    extra = {i: (int(recusals), high) for i, _, _, _, _, high, recusals in rows}
-    return summaries, extra
+    nominator = aliased(Organisation)
+    return list(
+        session.execute(
+            select(
+                Nomination.id,
+                Nomination.category_id,
+                SelectionCategory.name.label("category"),
+                Nomination.nominee_name,
+                nominator.name.label("nominating_org"),
+                Nomination.winner,
+                func.count(NominationScore.id).filter(counted).label("scores"),
+                func.coalesce(func.sum(NominationScore.score).filter(counted), 0).label("total"),
+                func.min(NominationScore.score).filter(counted).label("lowest"),
+                func.max(NominationScore.score).filter(counted).label("highest"),
+                func.count(NominationScore.id).filter(NominationScore.recused.is_(True)).label("recusals"),
+            )
+            .join(SelectionCategory, SelectionCategory.id == Nomination.category_id)
+            .join(nominator, nominator.id == Nomination.nominating_org_id)
+            .outerjoin(NominationScore, NominationScore.nomination_id == Nomination.id)
+            .where(Nomination.round_id == round_id, Nomination.withdrawn_at.is_(None))
+            .group_by(
+                Nomination.id,
+                Nomination.category_id,
+                SelectionCategory.name,
+                Nomination.nominee_name,
+                nominator.name,
+                Nomination.winner,
+            )
+        ).all()
+    )
 
 
 def ranking(*, session: Session, actor: Actor, round_id: int, today: date) -> list[RankingRow]:
@@ -749,29 +783,25 @@ def ranking(*, session: Session, actor: Actor, round_id: int, today: date) -> li
     rnd = get_round(session=session, actor=actor, round_id=round_id, today=today)
     if not _may_see_results(actor, rnd.status):
         raise PermissionDenied("error.scores_hidden")
-    summaries, extra = _summaries(session, round_id)
-    ranked: list[Ranked] = rank(summaries)
-    names = {
-        row.id: row
-        for row in session.execute(
-            _nomination_query().where(Nomination.round_id == round_id, Nomination.withdrawn_at.is_(None))
-        ).all()
-    }
+    rows = {row.id: row for row in _ranking_rows(session, round_id)}
+    ranked: list[Ranked] = rank(
+        [ScoreSummary(r.id, r.category_id, int(r.scores), int(r.total or 0), r.lowest) for r in rows.values()]
+    )
     position = {c.id: c.position for c in rnd.categories}
     out = [
         RankingRow(
             nomination_id=r.nomination_id,
             category_id=r.category_id,
-            category=names[r.nomination_id][3],
+            category=rows[r.nomination_id].category,
             rank=r.rank,
-            nominee_name=names[r.nomination_id].nominee_name,
-            nominating_org=names[r.nomination_id][8],
+            nominee_name=rows[r.nomination_id].nominee_name,
+            nominating_org=rows[r.nomination_id].nominating_org,
             mean=r.mean,
             scores=r.count,
-            recusals=extra[r.nomination_id][0],
+            recusals=int(rows[r.nomination_id].recusals),
             lowest=r.lowest,
-            highest=extra[r.nomination_id][1],
-            winner=bool(names[r.nomination_id].winner),
+            highest=rows[r.nomination_id].highest,
+            winner=bool(rows[r.nomination_id].winner),
         )
         for r in ranked
     ]
@@ -785,6 +815,12 @@ class ProgressRow:
     scored: int
     recused: int
     missing: int
+
+
+def scores_stamp(*, session: Session, actor: Actor) -> int:
+    """The stamp of nominations and scores a publication is checked against (publish_round's scores_seen)."""
+    _check_reader(actor)
+    return stamp(session=session, topics=SCORE_TOPICS)
 
 
 def review_progress(*, session: Session, actor: Actor, round_id: int, today: date) -> list[ProgressRow]:
@@ -830,10 +866,15 @@ def publish_round(
     winners: dict[int, list[int]],
     expected_version: int,
     today: date,
+    scores_seen: int | None = None,
 ) -> int:
     """Confirm the winners (category id → nomination ids, within each category's places) and publish the result.
-    Only after the call has ended. The units' records are frozen into the nominations; the round is read-only."""
+    Only after the call has ended. The units' records are frozen into the nominations; the round is read-only.
+    `scores_seen`: the stamp of nominations and scores (scores_stamp) when the ranking was shown; a score given
+    since refuses the publication (the winners were chosen on an older ranking)."""
     r = _lock_round(session, round_id)
+    if scores_seen is not None and not unchanged_since(session=session, seen=scores_seen, topics=SCORE_TOPICS):
+        raise StaleRecord("error.scores_changed")
     status = effective_status(r.status, r.nomination_deadline, today)
     if status == RoundStatus.PUBLISHED:
         raise ValidationError("validation.round_published")
@@ -857,7 +898,7 @@ def publish_round(
     chosen = sorted({i for ids in winners.values() for i in ids})
     for category_id, ids in winners.items():
         if any(live.get(i) != category_id for i in ids):
-            raise ValidationError("validation.choice", field="winners")
+            raise ValidationError("validation.winner_not_live", field="winners")
     new_version = versioned_update(
         session=session,
         model=SelectionRound,
@@ -874,7 +915,9 @@ def publish_round(
         .execution_options(synchronize_session=False)
     )
     first, last = record_period(r.year, r.nomination_deadline)
-    records = unit_records(session=session, organisation_ids=_record_units(session, round_id), first=first, last=last)
+    records = unit_records(
+        session=session, organisation_ids=_record_units(session, round_id), first=first, last=last, today=today
+    )
     pairs = session.execute(
         select(Nomination.id, Nomination.nominating_org_id, Nomination.nominee_org_id).where(
             Nomination.round_id == round_id

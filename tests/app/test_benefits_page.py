@@ -17,7 +17,7 @@ from domain.roles import Role
 from domain.selections import AchievementInput
 from tests.app.test_pages_by_role import ROOT, app_users  # noqa: F401 (fixture)
 from ui.auth import ROUTED_FLAG, USER_KEY
-from ui.i18n import t
+from ui.i18n import format_date, t
 
 PAGE = "pages/benefits.py"
 UNIT = t("benefits.col_unit")
@@ -113,7 +113,7 @@ def test_staff_and_the_council_read_this_years_ledger(app_users, role):  # noqa:
     assert _texts(at.title) == [t("page.benefits")]
     assert at.selectbox(key="ben_year").value == today().year
     first, last = date(today().year, 1, 1), date(today().year, 12, 31)
-    assert t("benefits.period_caption", first=first.isoformat(), last=last.isoformat()) in _texts(at.caption)
+    assert t("benefits.period_caption", first=format_date(first), last=format_date(last)) in _texts(at.caption)
     assert "成都市绿色环保志愿者协会" in _units(at)
     seat = at.dataframe[0].value.set_index(UNIT).loc["成都市绿色环保志愿者协会", t("benefits.col_council_seat")]
     assert seat == t("benefits.seat", seat=1), "council service is shown"
@@ -132,7 +132,7 @@ def test_a_unit_that_used_nothing_is_found_with_the_only_unused_toggle_and_count
 
     at = _open(app_users, Role.SECRETARIAT)
     ledger = at.dataframe[0].value.set_index(UNIT)
-    assert ledger.loc["权益测试已使用队", PUBLISHED] == "1" and ledger.loc["权益测试未使用队", PUBLISHED] == "0"
+    assert ledger.loc["权益测试已使用队", PUBLISHED] == 1 and ledger.loc["权益测试未使用队", PUBLISHED] == 0
     unused = _unused_by_hand(first, last)
     assert unused >= 2, "the fixture's units and the idle one used nothing"
     assert _texts(at.warning) == [t("benefits.unused_count", count=unused)]
@@ -179,7 +179,7 @@ def test_a_custom_period_ending_before_it_starts_is_refused_with_a_message(app_u
     at.date_input(key="ben_first").set_value(today())
     _run(at)
     assert not at.error and at.dataframe, "a one-day period is fine"
-    assert t("benefits.period_caption", first=today().isoformat(), last=today().isoformat()) in _texts(at.caption)
+    assert t("benefits.period_caption", first=format_date(today()), last=format_date(today())) in _texts(at.caption)
 
 
 def test_a_search_matching_no_unit_does_not_claim_that_every_unit_used_a_benefit(app_users):  # noqa: F811
@@ -219,4 +219,4 @@ def test_a_members_page_shows_its_benefits_to_staff_and_council_only(app_users, 
         [figures] = tables
         assert figures.set_index(t("benefits.figure")).loc[PUBLISHED, t("benefits.value")] == "1"
         first, last = date(today().year, 1, 1), date(today().year, 12, 31)
-        assert t("benefits.period_caption", first=first.isoformat(), last=last.isoformat()) in _texts(at.caption)
+        assert t("benefits.period_caption", first=format_date(first), last=format_date(last)) in _texts(at.caption)

@@ -342,7 +342,7 @@ def test_a_nomination_shows_the_units_record_as_it_is_now(app_users):  # noqa: F
     _run(at)  # the second run is served from the cache
     record = at.dataframe[0].value
     assert record[t("benefits.col_unit")].tolist() == ["记录测试志愿队"]
-    assert record[t("benefits.col_achievements_published")].tolist() == ["0"]
+    assert record[t("benefits.col_achievements_published")].tolist() == [0]
     with transaction(write=True) as session:  # meanwhile the unit's achievement is published
         admin = _admin(app_users)
         achievement = achievements.create_achievement(
@@ -353,7 +353,7 @@ def test_a_nomination_shows_the_units_record_as_it_is_now(app_users):  # noqa: F
                                         channel="wechat", published_on=today(), note="", expected_version=1,
                                         today=today())  # fmt: skip
     again = _run(at)
-    assert again.dataframe[0].value[t("benefits.col_achievements_published")].tolist() == ["1"], (
+    assert again.dataframe[0].value[t("benefits.col_achievements_published")].tolist() == [1], (
         "the caption says the records are live until publication"
     )
 
@@ -435,7 +435,7 @@ def test_the_council_sees_only_its_own_scores_until_the_secretariat_publishes_th
     result = staff.tabs[2]
     ranking = result.dataframe[0].value
     assert ranking[t("field.nominee_name")].tolist()[:2] == ["孙第一", "李第二"], "mean 8 before mean 5.5"
-    assert ranking[t("sel.mean")].tolist()[:2] == ["8.00", "5.50"]
+    assert ranking[t("sel.mean")].tolist()[:2] == [8.0, 5.5]  # numbers, shown with two decimals
     individual = cats["优秀个人"]
     winners = _widget(staff.multiselect, f"winners_{round_id}_{individual}_2")
     assert winners.value == [first, second], "the scored ones are proposed, within 5 places"
@@ -530,3 +530,31 @@ def test_an_unknown_round_or_nomination_says_not_found(app_users):  # noqa: F811
         at = _open(app_users, Role.SECRETARIAT, **query)
         assert _texts(at.warning) == [t("error.not_found")]
         assert t("sel.back_to_list") in _labels(at.button)
+
+
+def test_a_round_without_nominations_is_closed_by_publishing_it_with_no_winner(app_users):  # noqa: F811
+    round_id, _ = _round(app_users, "无人推荐的推选")
+    _end_call(app_users, round_id)
+    at = _open(app_users, Role.SECRETARIAT, id=str(round_id))
+    assert t("sel.no_nominations") in _texts(at.caption)
+    _widget(at.checkbox, f"publish_confirm_{round_id}_2").check()
+    _submit(at, "sel_publish", t("sel.publish"))
+    assert _texts(at.success)[0] == t("sel.published"), _texts(at.error)
+    with transaction() as session:
+        assert session.scalar(select(SelectionRound.status).where(SelectionRound.id == round_id)) == "published"
+
+
+def test_the_nomination_picker_does_not_offer_the_secretariat(app_users):  # noqa: F811
+    secretariat_name = "生态环境部宣传教育中心（推荐测试）"
+    with transaction(write=True) as session:
+        organisations.create_organisation(
+            session=session,
+            actor=_admin(app_users),
+            today=today(),
+            data=OrganisationInput(name=secretariat_name, kind="other", province="北京", is_secretariat=True),
+        )
+    round_id, _ = _round(app_users, "秘书处不可推荐的推选")
+    at = _open(app_users, Role.SECRETARIAT, id=str(round_id))
+    _widget(at.text_input, f"nf_{round_id}_0_by_search").input("宣传教育中心")
+    _run(at)
+    assert secretariat_name not in _widget(at.selectbox, f"nf_{round_id}_0_by_unit").options

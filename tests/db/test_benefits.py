@@ -445,6 +445,10 @@ def rows(session, sql: str, first: date, last: date) -> list[tuple]:
     return [tuple(r) for r in session.execute(stmt)]
 
 
+# "Today" for the ledger in these tests: after every training of the world, so all of them have begun (the
+# rule that a training still to come is not attended has its own test at the end).
+HELD = date(2030, 1, 1)
+
 HAND = {
     "achievements": """
         SELECT organisation_id, COUNT(*) FROM achievements
@@ -525,7 +529,7 @@ def used(record: UnitRecord) -> int:
 
 
 def full_ledger(session, actor, first: date, last: date, **kw: object) -> benefits.LedgerPage:
-    return benefits.ledger(session=session, actor=actor, first=first, last=last, limit=None, **kw)
+    return benefits.ledger(today=HELD, session=session, actor=actor, first=first, last=last, limit=None, **kw)
 
 
 # ---------------------------------------------------------------- every figure against the hand counts
@@ -547,11 +551,11 @@ def test_every_figure_of_the_ledger_equals_the_hand_counts(session, staff, world
 def test_a_units_record_counts_whatever_its_status(session, staff, world, period):
     first, last = PERIODS[period]
     everyone = [*world.u, world.secretariat, world.late, world.suspended, world.exited]
-    got = benefits.unit_records(session=session, organisation_ids=everyone, first=first, last=last)
+    got = benefits.unit_records(today=HELD, session=session, organisation_ids=everyone, first=first, last=last)
     assert got == hand_records(session, first, last, everyone)
     for unit in everyone:
         assert (
-            benefits.unit_ledger(session=session, actor=staff, organisation_id=unit, first=first, last=last)
+            benefits.unit_ledger(today=HELD, session=session, actor=staff, organisation_id=unit, first=first, last=last)
             == (got[unit])
         )
 
@@ -569,7 +573,7 @@ def test_nominations_count_in_the_period_their_call_closes_made_and_won_but_not_
     session, world, period, expected
 ):
     first, last = PERIODS[period]
-    got = benefits.unit_records(session=session, organisation_ids=world.u[:6], first=first, last=last)
+    got = benefits.unit_records(today=HELD, session=session, organisation_ids=world.u[:6], first=first, last=last)
     assert [(got[u].nominations_made, got[u].nominations_won) for u in world.u[:6]] == expected
     assert got == hand_records(session, first, last, world.u[:6])
 
@@ -656,7 +660,7 @@ def test_a_term_counts_up_to_the_day_before_it_ended(session, staff, world):
     u = world.u
 
     def seats(first: date, last: date) -> tuple[int | None, int | None]:
-        got = benefits.unit_records(session=session, organisation_ids=[u[1], u[2]], first=first, last=last)
+        got = benefits.unit_records(today=HELD, session=session, organisation_ids=[u[1], u[2]], first=first, last=last)
         return got[u[1]].council_seat, got[u[2]].council_seat
 
     assert seats(date(2026, 5, 31), date(2026, 5, 31)) == (1, None)
@@ -736,7 +740,14 @@ def test_the_pages_cover_the_ledger_once_in_order_with_the_same_totals(session, 
     seen: list[int] = []
     for offset in range(0, whole.total + size, size):
         page = benefits.ledger(
-            session=session, actor=staff, first=first, last=last, only_unused=only_unused, limit=size, offset=offset
+            today=HELD,
+            session=session,
+            actor=staff,
+            first=first,
+            last=last,
+            only_unused=only_unused,
+            limit=size,
+            offset=offset,
         )
         assert (page.total, page.unused) == (whole.total, whole.unused)
         assert len(page.rows) <= size
@@ -756,20 +767,24 @@ def test_the_pages_cover_the_ledger_once_in_order_with_the_same_totals(session, 
 )
 def test_a_reversed_or_too_long_period_is_refused(session, staff, first, last, key):
     with pytest.raises(ValidationError) as err:
-        benefits.ledger(session=session, actor=staff, first=first, last=last)
+        benefits.ledger(today=HELD, session=session, actor=staff, first=first, last=last)
     assert err.value.key == key
     with pytest.raises(ValidationError):
-        benefits.unit_records(session=session, organisation_ids=[1], first=first, last=last)
+        benefits.unit_records(today=HELD, session=session, organisation_ids=[1], first=first, last=last)
 
 
 def test_a_single_day_and_ten_years_are_accepted(session, staff):
-    benefits.ledger(session=session, actor=staff, first=date(2026, 1, 1), last=date(2026, 1, 1))
-    benefits.ledger(session=session, actor=staff, first=date(2016, 1, 1), last=date(2016, 1, 1) + timedelta(3660))
+    benefits.ledger(today=HELD, session=session, actor=staff, first=date(2026, 1, 1), last=date(2026, 1, 1))
+    benefits.ledger(
+        today=HELD, session=session, actor=staff, first=date(2016, 1, 1), last=date(2016, 1, 1) + timedelta(3660)
+    )
 
 
 def test_a_unit_without_any_record_reads_as_zeros(session, staff, admin):
     unit = new_unit(session, admin, "空白单位")
-    record = benefits.unit_ledger(session=session, actor=staff, organisation_id=unit, first=Y2026[0], last=Y2026[1])
+    record = benefits.unit_ledger(
+        today=HELD, session=session, actor=staff, organisation_id=unit, first=Y2026[0], last=Y2026[1]
+    )
     assert record == UnitRecord(organisation_id=unit, name="空白单位")
     assert (record.benefits_used, record.service_hours, record.council_seat) == (0, Decimal(0), None)
 
@@ -781,14 +796,16 @@ def test_staff_and_council_read_the_ledger_and_viewers_do_not(session, staff, ad
         assert unit in {r.organisation_id for r in full_ledger(session, actor, *Y2026).rows}
     for actor in (plain_user(session, admin, "guest", Role.VIEWER), ANONYMOUS):
         with pytest.raises(PermissionDenied):
-            benefits.ledger(session=session, actor=actor, first=Y2026[0], last=Y2026[1])
+            benefits.ledger(today=HELD, session=session, actor=actor, first=Y2026[0], last=Y2026[1])
         with pytest.raises(PermissionDenied):
-            benefits.unit_ledger(session=session, actor=actor, organisation_id=unit, first=Y2026[0], last=Y2026[1])
+            benefits.unit_ledger(
+                today=HELD, session=session, actor=actor, organisation_id=unit, first=Y2026[0], last=Y2026[1]
+            )
 
 
 def test_a_record_survives_its_trip_through_json(session, staff, world):
     record = benefits.unit_ledger(
-        session=session, actor=staff, organisation_id=world.u[0], first=Y2026[0], last=Y2026[1]
+        today=HELD, session=session, actor=staff, organisation_id=world.u[0], first=Y2026[0], last=Y2026[1]
     )
     assert UnitRecord.from_json(record.as_json()) == record
     assert record.benefits_used == used(record) > 0
@@ -808,3 +825,17 @@ def test_only_staff_receive_the_contacts_of_units_to_reach_out_to(session, staff
     for actor in (lishi, plain_user(session, admin, "guest", Role.VIEWER), ANONYMOUS):
         with pytest.raises(PermissionDenied):
             benefits.contacts(session=session, actor=actor, organisation_ids=unused)
+
+
+def test_a_training_still_to_come_is_not_attended_yet(session, world):
+    """A confirmed sign-up counts as a training attended once the training has begun: u7's T5 starts at 23:30 on
+    new year's eve 2026 in Beijing, so it counts from that day on, not the day before."""
+    u = world.u
+    first, last = date(2026, 1, 1), date(2027, 12, 31)
+    before = benefits.unit_records(
+        session=session, organisation_ids=[u[7]], first=first, last=last, today=date(2026, 12, 30)
+    )[u[7]]
+    after = benefits.unit_records(
+        session=session, organisation_ids=[u[7]], first=first, last=last, today=date(2026, 12, 31)
+    )[u[7]]
+    assert after.trainings_attended == before.trainings_attended + 1

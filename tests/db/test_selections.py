@@ -1161,3 +1161,102 @@ def test_a_round_that_is_accepted_can_be_published(session, staff, units):
     svc.nomination_records(session=session, actor=staff, round_id=r.id, today=TODAY)
     publish(session, staff, r.id, {r.orgs: [n]})
     assert svc.get_round(session=session, actor=staff, round_id=r.id, today=AFTER).status == RoundStatus.PUBLISHED
+
+
+# ---------------------------------------------------------------- review fixes
+
+
+def test_a_score_given_after_the_ranking_was_shown_refuses_the_publication(session, staff, rnd, units, seated):
+    first = nominate(session, staff, rnd.id, rnd.orgs, units[0], "甲")
+    second = nominate(session, staff, rnd.id, rnd.orgs, units[1], "乙")
+    one, two = seated(1), seated(2)
+    score(session, one, first, 9)
+    score(session, one, second, 6)
+    seen = svc.scores_stamp(session=session, actor=staff)
+    score(session, two, second, 10, today=REVIEW_DAY)  # the ranking moves after the secretariat looked
+    with pytest.raises(StaleRecord) as err:
+        svc.publish_round(
+            session=session,
+            actor=staff,
+            round_id=rnd.id,
+            winners={rnd.orgs: [first]},
+            expected_version=version_of(session, "selection_rounds", rnd.id),
+            today=REVIEW_DAY,
+            scores_seen=seen,
+        )
+    assert err.value.key == "error.scores_changed"
+    assert count(session, "SELECT COUNT(*) FROM nominations WHERE winner") == 0
+    fresh = svc.scores_stamp(session=session, actor=staff)
+    svc.publish_round(
+        session=session,
+        actor=staff,
+        round_id=rnd.id,
+        winners={rnd.orgs: [first, second]},
+        expected_version=version_of(session, "selection_rounds", rnd.id),
+        today=REVIEW_DAY,
+        scores_seen=fresh,
+    )
+    assert svc.get_round(session=session, actor=staff, round_id=rnd.id, today=AFTER).status == RoundStatus.PUBLISHED
+
+
+def test_a_withdrawn_nomination_cannot_be_confirmed_as_a_winner(session, staff, rnd, units):
+    n = nominate(session, staff, rnd.id, rnd.orgs, units[0])
+    withdraw(session, staff, n)
+    with pytest.raises(ValidationError) as err:
+        publish(session, staff, rnd.id, {rnd.orgs: [n]})
+    assert (err.value.key, err.value.field) == ("validation.winner_not_live", "winners")
+
+
+def test_a_round_nobody_was_nominated_in_can_be_closed_by_publishing_it(session, staff, rnd):
+    publish(session, staff, rnd.id, {})
+    assert svc.get_round(session=session, actor=staff, round_id=rnd.id, today=AFTER).status == RoundStatus.PUBLISHED
+
+
+def test_the_limit_per_unit_cannot_go_below_what_a_unit_already_nominated(session, staff, units):
+    r = new_round(session, staff, round_input(per_unit=2))
+    nominate(session, staff, r.id, r.orgs, units[0], "甲")
+    nominate(session, staff, r.id, r.orgs, units[0], "乙")
+    cats = svc.get_round(session=session, actor=staff, round_id=r.id, today=TODAY).categories
+    with pytest.raises(ValidationError) as err:
+        svc.update_round(
+            session=session,
+            actor=staff,
+            round_id=r.id,
+            data=round_input(per_unit=1, categories=svc.category_inputs(cats)),
+            expected_version=version_of(session, "selection_rounds", r.id),
+            today=TODAY,
+        )
+    assert (err.value.key, err.value.field, err.value.params["most"]) == (
+        "validation.limit_below_nominations",
+        "max_per_unit",
+        2,
+    )
+    assert count(session, "SELECT max_per_unit FROM selection_rounds WHERE id = :r", r=r.id) == 2
+
+
+def test_an_open_call_is_ended_by_its_own_action_not_by_a_deadline_in_the_past(session, staff, rnd):
+    cats = svc.get_round(session=session, actor=staff, round_id=rnd.id, today=TODAY).categories
+    with pytest.raises(ValidationError) as err:
+        svc.update_round(
+            session=session,
+            actor=staff,
+            round_id=rnd.id,
+            data=round_input(nomination_deadline=TODAY - timedelta(days=1), categories=svc.category_inputs(cats)),
+            expected_version=version_of(session, "selection_rounds", rnd.id),
+            today=TODAY,
+        )
+    assert (err.value.key, err.value.field) == ("validation.deadline_use_end_call", "nomination_deadline")
+    assert svc.get_round(session=session, actor=staff, round_id=rnd.id, today=TODAY).status == RoundStatus.OPEN
+
+
+def test_the_unit_search_for_nominations_leaves_out_the_secretariat(session, admin, units):
+    secretariat = organisations.create_organisation(
+        session=session,
+        actor=admin,
+        today=TODAY,
+        data=replace(org_input("生态环境部宣传教育中心", kind="government"), is_secretariat=True),
+    )
+    everyone = dict(organisations.search_members(session=session, text=""))
+    members_only = dict(organisations.search_members(session=session, text="", include_secretariat=False))
+    assert secretariat in everyone and secretariat not in members_only
+    assert set(units) <= set(members_only)

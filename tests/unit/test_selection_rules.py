@@ -238,8 +238,11 @@ def test_a_valid_round_is_returned_cleaned():
     assert clean.max_per_unit == 1
 
 
-def test_both_deadlines_may_fall_on_the_same_day():
-    assert validate_round(round_input(review_deadline=DEADLINE)).review_deadline == DEADLINE
+def test_the_review_needs_at_least_a_day_after_the_call():
+    # on the same day there would be no day left to score: the call is open through its deadline day
+    err = refused_round(review_deadline=DEADLINE)
+    assert (err.key, err.field) == ("validation.review_before_nomination", "review_deadline")
+    assert validate_round(round_input(review_deadline=DEADLINE + timedelta(days=1))).review_deadline > DEADLINE
 
 
 @pytest.mark.parametrize("review", [DEADLINE - timedelta(days=1), DEADLINE - timedelta(days=60)])

@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.CheckConstraint("status IN ('open', 'review', 'published')", name=op.f('ck_selection_rounds_status')),
     sa.CheckConstraint('length(name) > 0', name=op.f('ck_selection_rounds_name_not_empty')),
     sa.CheckConstraint('max_per_unit BETWEEN 1 AND 10', name=op.f('ck_selection_rounds_max_per_unit_range')),
-    sa.CheckConstraint('review_deadline >= nomination_deadline', name=op.f('ck_selection_rounds_deadlines_in_order')),
+    sa.CheckConstraint('review_deadline > nomination_deadline', name=op.f('ck_selection_rounds_deadlines_in_order')),
     sa.CheckConstraint('version >= 1', name=op.f('ck_selection_rounds_version_positive')),
     sa.ForeignKeyConstraint(['published_by'], ['users.id'], name=op.f('fk_selection_rounds_published_by_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_selection_rounds'))
