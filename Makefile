@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 DEMO_DB := data/demo.sqlite
 
-.PHONY: run test demo lint format migrate rollups clean help
+.PHONY: run test demo lint format migrate rollups bench clean help
 
 help:
 	@echo "make run   - start the app on the embedded SQLite database (data/app.sqlite), port \$$PORT (8501)"
@@ -13,6 +13,7 @@ help:
 	@echo "make demo  - seed a separate demo database and start the app on it"
 	@echo "make lint  - ruff check, ruff format --check, mypy"
 	@echo "make rollups - recount the overview's roll-ups from the records (\$$DATABASE_URL or data/app.sqlite)"
+	@echo "make bench - every page against its budgets at 1M sign-ups and at 1/10 (bench/results.json; BENCH_ARGS=--quick)"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ run: migrate
 
 test: $(BIN)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 demo: $(BIN)/.installed
 	DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/python -m scripts.seed_demo
