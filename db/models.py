@@ -238,6 +238,8 @@ class Application(Base):
             postgresql_where=text_clause(_PENDING_SQL + " AND credit_code IS NOT NULL"),
         ),
         Index("ix_applications_status_submitted", "status", "submitted_at"),
+        # the council's queue: approved 理事单位 applications, oldest decision first
+        Index("ix_applications_council_queue", "applied_for", "status", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -417,6 +419,13 @@ class Activity(Base):
         # A view reads the activities overlapping its range: start within [range start - longest, range end).
         Index("ix_activities_period", "starts_at", "ends_at"),
         Index("ix_activities_place", "place_key", "starts_at"),
+        # the home reminder: finished activities still without an outcome (few, whatever the calendar's size)
+        Index(
+            "ix_activities_missing_outcome",
+            "ends_at",
+            sqlite_where=text_clause("outcome_at IS NULL AND cancelled_at IS NULL"),
+            postgresql_where=text_clause("outcome_at IS NULL AND cancelled_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
