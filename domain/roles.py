@@ -13,6 +13,8 @@ class Role(StrEnum):
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
 STAFF_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.SECRETARIAT})
+# Who reads the network's records beyond the public directory and calendar (DESIGN.md: not the partner demos).
+RECORD_READERS: frozenset[Role] = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
 
 
 @dataclass(frozen=True)

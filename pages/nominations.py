@@ -536,7 +536,7 @@ def publish_form(rnd: svc.RoundRow, rows: list[svc.RankingRow], scores_seen: int
                 chosen[c.id] = []
                 continue
             labels = {r.nomination_id: f"{r.rank}. {r.nominee_name}（{_mean(r.mean)}）" for r in candidates}
-            proposed = [r.nomination_id for r in candidates if r.scores][: c.places]
+            proposed = svc.proposed_winners(candidates, c.places)
             chosen[c.id] = st.multiselect(
                 t("sel.winners_of", category=plain(c.name), places=c.places),
                 list(labels),

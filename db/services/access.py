@@ -117,6 +117,12 @@ def requires(*roles: Role, public: bool = False) -> Callable[[Callable[P, R]], C
     return decorate
 
 
+def check_reader(actor: Actor, roles: frozenset[Role]) -> None:
+    """Refuse a read service to a caller whose role is not among `roles` (the server-side check of a read)."""
+    if actor.role not in roles:
+        raise PermissionDenied()
+
+
 def may_call(spec: ServiceSpec, role: Role | None) -> bool:
     """Whether a role (None: anonymous) may call the service; the same rule the guard applies."""
     return role in spec.roles if role is not None else spec.public

@@ -13,11 +13,11 @@ from db.models import Achievement, Organisation
 from db.services import audit
 from db.services._sql import like_escape
 from db.services._versioned import versioned_update
-from db.services.access import requires
+from db.services.access import check_reader, requires
 from db.services.todos import TodoItem, todo_provider
-from domain.errors import NotFound, PermissionDenied, ValidationError
+from domain.errors import NotFound, ValidationError
 from domain.organisations import OrgStatus
-from domain.roles import Actor, Role
+from domain.roles import RECORD_READERS, Actor, Role
 from domain.selections import (
     AchievementCategory,
     AchievementInput,
@@ -27,14 +27,9 @@ from domain.selections import (
 )
 from domain.text import name_key
 
-READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
+READERS = RECORD_READERS
 STAFF = (Role.ADMIN, Role.SECRETARIAT)
 TOPICS = ("achievement",)
-
-
-def _check_reader(actor: Actor) -> None:
-    if actor.role not in READERS:
-        raise PermissionDenied()
 
 
 @dataclass(frozen=True)
@@ -104,7 +99,7 @@ def list_achievements(
     *, session: Session, actor: Actor, filters: AchievementFilters, limit: int | None = 50, offset: int = 0
 ) -> tuple[list[AchievementRow], int]:
     """One page of achievements (newest first) and how many match; filtered and paged in SQL."""
-    _check_reader(actor)
+    check_reader(actor, READERS)
     where = _where(filters)
     total = session.scalar(select(func.count()).select_from(Achievement).where(*where))
     stmt = _query().where(*where).order_by(Achievement.achieved_on.desc(), Achievement.id.desc()).offset(offset)
@@ -115,14 +110,14 @@ def list_achievements(
 
 def status_counts(*, session: Session, actor: Actor, filters: AchievementFilters) -> dict[str, int]:
     """How many achievements per status match the other filters (the tabs' badges)."""
-    _check_reader(actor)
+    check_reader(actor, READERS)
     where = _where(AchievementFilters(None, filters.category, filters.organisation_id, filters.year, filters.search))
     rows = session.execute(select(Achievement.status, func.count()).where(*where).group_by(Achievement.status)).all()
     return {s: int(n) for s, n in rows}
 
 
 def get_achievement(*, session: Session, actor: Actor, achievement_id: int) -> AchievementRow:
-    _check_reader(actor)
+    check_reader(actor, READERS)
     row = session.execute(_query().where(Achievement.id == achievement_id)).first()
     if row is None:
         raise NotFound()
@@ -279,7 +274,7 @@ def decide_achievement(
 
 def achievement_years(*, session: Session, actor: Actor) -> list[int]:
     """The years that have achievements, newest first (the year filter's choices)."""
-    _check_reader(actor)
+    check_reader(actor, READERS)
     first, last = session.execute(select(func.min(Achievement.achieved_on), func.max(Achievement.achieved_on))).one()
     if first is None:
         return []

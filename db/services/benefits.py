@@ -38,17 +38,18 @@ from db.models import (
     Signup,
 )
 from db.services._sql import like_escape
+from db.services.access import check_reader
 from domain.activities import Category, SignupKind, SignupStatus
 from domain.applications import AppStatus, Channel
 from domain.clock import day_start
 from domain.clock import today as clock_today
 from domain.errors import PermissionDenied, ValidationError
 from domain.organisations import OrgStatus
-from domain.roles import Actor, Role
+from domain.roles import RECORD_READERS, Actor
 from domain.selections import AchievementStatus
 from domain.text import name_key
 
-READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
+READERS = RECORD_READERS
 # The record types whose writes change the ledger (for the cache's data-version stamp).
 TOPICS = ("achievement", "activity", "signup", "application", "nomination", "selection_round", "council_term",
           "organisation")  # fmt: skip
@@ -335,8 +336,7 @@ def ledger(
     """The member units (status 成员, the secretariat left out, joined by the period's end) with their figures,
     in pinyin order, paged in SQL; `only_unused` keeps the units that used none of their benefits. The totals
     come with the page (window functions): the figures are added up once."""
-    if actor.role not in READERS:
-        raise PermissionDenied()
+    check_reader(actor, READERS)
     check_period(first, last)
     stmt, columns = _ledger_select(first, last, today or clock_today())
     where = [
@@ -376,8 +376,7 @@ def unit_ledger(
     *, session: Session, actor: Actor, organisation_id: int, first: date, last: date, today: date | None = None
 ) -> UnitRecord:
     """One unit's figures for a period (its page)."""
-    if actor.role not in READERS:
-        raise PermissionDenied()
+    check_reader(actor, READERS)
     records = unit_records(session=session, organisation_ids=[organisation_id], first=first, last=last, today=today)
     return records.get(organisation_id) or UnitRecord(organisation_id=organisation_id, name="")
 

@@ -24,7 +24,7 @@ from db.models import (
 )
 from db.services import audit
 from db.services._versioned import versioned_update, versioned_upsert
-from db.services.access import requires
+from db.services.access import check_reader, requires
 from db.services.benefits import UnitRecord, unit_records
 from db.services.council import has_active_term
 from db.services.data_version import stamp, unchanged_since
@@ -32,7 +32,7 @@ from db.services.todos import TodoItem, todo_provider
 from domain.clock import today as today_in_shanghai
 from domain.errors import NotFound, PermissionDenied, StaleRecord, ValidationError
 from domain.organisations import OrgStatus
-from domain.roles import Actor, Role
+from domain.roles import RECORD_READERS, Actor, Role
 from domain.selections import (
     CategoryInput,
     NominationInput,
@@ -52,16 +52,11 @@ from domain.selections import (
 )
 from domain.text import bounded_text
 
-READERS = frozenset({Role.ADMIN, Role.SECRETARIAT, Role.COUNCIL})
+READERS = RECORD_READERS
 STAFF = (Role.ADMIN, Role.SECRETARIAT)
 TOPICS = ("selection_round", "nomination", "nomination_score")
 SCORE_TOPICS = ("nomination", "nomination_score")
 MAX_WITHDRAW_REASON = 1000
-
-
-def _check_reader(actor: Actor) -> None:
-    if actor.role not in READERS:
-        raise PermissionDenied()
 
 
 # ---------------------------------------------------------------- rounds
@@ -135,7 +130,7 @@ def _categories(session: Session, round_ids: list[int]) -> dict[int, list[Catego
 
 def list_rounds(*, session: Session, actor: Actor, today: date) -> list[RoundRow]:
     """Every round, newest year first, with its categories and live nominations counted (three statements)."""
-    _check_reader(actor)
+    check_reader(actor, READERS)
     counts = (
         select(Nomination.round_id, func.count().label("n"))
         .where(Nomination.withdrawn_at.is_(None))
@@ -152,7 +147,7 @@ def list_rounds(*, session: Session, actor: Actor, today: date) -> list[RoundRow
 
 
 def get_round(*, session: Session, actor: Actor, round_id: int, today: date) -> RoundRow:
-    _check_reader(actor)
+    check_reader(actor, READERS)
     # populate_existing: a write earlier in this session (an UPDATE that does not touch the identity map) shows
     r = session.get(SelectionRound, round_id, populate_existing=True)
     if r is None:
@@ -400,7 +395,7 @@ def _nomination_query() -> Any:
 
 def list_nominations(*, session: Session, actor: Actor, round_id: int) -> list[NominationRow]:
     """A round's nominations (withdrawn ones too, marked), by category then as entered; one statement."""
-    _check_reader(actor)
+    check_reader(actor, READERS)
     rows = session.execute(
         _nomination_query().where(Nomination.round_id == round_id).order_by(SelectionCategory.position, Nomination.id)
     ).all()
@@ -408,7 +403,7 @@ def list_nominations(*, session: Session, actor: Actor, round_id: int) -> list[N
 
 
 def get_nomination(*, session: Session, actor: Actor, nomination_id: int) -> NominationRow:
-    _check_reader(actor)
+    check_reader(actor, READERS)
     row = session.execute(_nomination_query().where(Nomination.id == nomination_id)).first()
     if row is None:
         raise NotFound()
@@ -640,7 +635,7 @@ def _score_query() -> Any:
 
 def own_scores(*, session: Session, actor: Actor, round_id: int) -> dict[int, ScoreRow]:
     """The actor's unit's scores in a round (nomination id → score)."""
-    _check_reader(actor)
+    check_reader(actor, READERS)
     if actor.organisation_id is None:
         return {}
     rows = session.execute(
@@ -808,6 +803,12 @@ def ranking(*, session: Session, actor: Actor, round_id: int, today: date) -> li
     return sorted(out, key=lambda row: (position.get(row.category_id, 0), row.category_id, row.rank))
 
 
+def proposed_winners(rows: list[RankingRow], places: int) -> list[int]:
+    """The winners offered to the secretariat for one category: the top of its ranking within its places, among
+    the nominations that received at least one score (an unscored one is never proposed)."""
+    return [r.nomination_id for r in sorted(rows, key=lambda r: r.rank) if r.scores][:places]
+
+
 @dataclass(frozen=True)
 class ProgressRow:
     organisation_id: int
@@ -819,7 +820,7 @@ class ProgressRow:
 
 def scores_stamp(*, session: Session, actor: Actor) -> int:
     """The stamp of nominations and scores a publication is checked against (publish_round's scores_seen)."""
-    _check_reader(actor)
+    check_reader(actor, READERS)
     return stamp(session=session, topics=SCORE_TOPICS)
 
 

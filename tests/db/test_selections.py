@@ -1260,3 +1260,13 @@ def test_the_unit_search_for_nominations_leaves_out_the_secretariat(session, adm
     members_only = dict(organisations.search_members(session=session, text="", include_secretariat=False))
     assert secretariat in everyone and secretariat not in members_only
     assert set(units) <= set(members_only)
+
+
+def test_the_proposed_winners_are_the_top_of_the_ranking_within_the_places_never_an_unscored_one():
+    def row(n: int, rank: int, scores: int) -> svc.RankingRow:
+        return svc.RankingRow(n, 1, "优秀组织", rank, f"对象{n}", "单位", None, scores, 0, None, None, False)
+
+    rows = [row(3, 3, 1), row(1, 1, 2), row(4, 4, 0), row(2, 2, 1)]
+    assert svc.proposed_winners(rows, 2) == [1, 2]
+    assert svc.proposed_winners(rows, 5) == [1, 2, 3]  # the unscored fourth is not proposed
+    assert svc.proposed_winners([], 3) == []
